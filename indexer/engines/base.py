@@ -1,0 +1,147 @@
+"""The seam between cablesearch and a search engine.
+
+Everything outside ``indexer/engines/`` talks to an engine only through the types here:
+the parser, the build loop, the ``search`` package and the CLI never import Whoosh (or a
+later engine). An engine module offers a class implementing :class:`Engine`.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from ..model import Cable
+
+
+class IndexProblem(Exception):
+    """Base for errors about an index directory (missing, foreign, old, busy, unsafe)."""
+
+
+class IndexMissing(IndexProblem):
+    """No index at the path."""
+
+
+class IndexIncompatible(IndexProblem):
+    """An index of another schema version or engine, or not an index at all."""
+
+
+class IndexBusy(IndexProblem):
+    """Another process is writing to the index."""
+
+
+class IndexUnsafe(IndexProblem):
+    """Index files writable by other users: opening them could run their code (pickle)."""
+
+
+class QueryError(Exception):
+    """A query the user must fix: bad syntax, unknown field, bad date, runaway expansion."""
+
+
+@dataclass
+class SearchRequest:
+    """Everything one search asks of an engine. Filters narrow, they never score."""
+
+    query: str
+    tags: list[str] = field(default_factory=list)
+    origin: str | None = None
+    classification: str | None = None
+    marking: str | None = None
+    max_level: str | None = None  # a ceiling: nothing above it may leave the engine
+    date_from: date | None = None
+    date_to: date | None = None
+    sort: str = "relevance"  # relevance | date | -date
+    limit: int = 10
+    page: int = 1
+    per_cable: bool = False
+    facets: list[str] = field(default_factory=list)
+
+
+@dataclass
+class EngineHit:
+    """One matching paragraph, as the engine returns it."""
+
+    refid: str
+    paragraph: int
+    score: float
+    fields: dict[str, Any]  # the stored paragraph document
+    snippet: str = ""
+    matched_in_cable: int = 1  # with per_cable: how many paragraphs of the cable matched
+
+
+@dataclass
+class EngineResult:
+    total: int
+    hits: list[EngineHit]
+    facets: dict[str, list[tuple[str, int]]]
+    suggestion: str | None = None
+    notices: list[str] = field(default_factory=list)  # e.g. "wildcard expansion capped"
+
+
+@dataclass
+class WriteReport:
+    """What one write batch did to the index."""
+
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    kept_newer: int = 0  # an older release that did not replace the indexed one
+    paragraphs: int = 0
+    removed: int = 0
+
+
+class Engine(ABC):
+    """An index directory opened through one engine."""
+
+    name: str = ""
+
+    @classmethod
+    @abstractmethod
+    def create(cls, path: Path) -> "Engine":
+        """Create an empty index at ``path`` (owner-only permissions)."""
+
+    @classmethod
+    @abstractmethod
+    def open(cls, path: Path) -> "Engine":
+        """Open an existing index; raise IndexMissing / IndexIncompatible / IndexUnsafe."""
+
+    @abstractmethod
+    def write(self, cables: Iterable[Cable]) -> WriteReport:
+        """Add or replace whole cables in one commit (all of a cable's paragraphs or none)."""
+
+    @abstractmethod
+    def remove(self, refids: Iterable[str]) -> WriteReport:
+        """Remove whole cables in one commit."""
+
+    @abstractmethod
+    def search(self, request: SearchRequest) -> EngineResult:
+        """Ranked paragraph hits, facets and a suggestion for one request."""
+
+    @abstractmethod
+    def cable(self, refid: str) -> Cable | None:
+        """The newest indexed version of a whole cable, from the index alone."""
+
+    @abstractmethod
+    def versions(self, refid: str) -> list[Cable]:
+        """Every version of a cable the index has seen, oldest release first."""
+
+    @abstractmethod
+    def similar(self, refid: str, paragraph: int, request: SearchRequest) -> EngineResult:
+        """Paragraphs like one paragraph, under the request's filters and ceiling."""
+
+    @abstractmethod
+    def stats(self) -> dict[str, Any]:
+        """Counts, date range, breakdowns, segments and size on disk."""
+
+    @abstractmethod
+    def optimize(self) -> None:
+        """Merge segments."""
+
+    @abstractmethod
+    def refids(self) -> Iterator[str]:
+        """Every indexed cable's refid."""
+
+    def close(self) -> None:
+        """Release readers and files."""

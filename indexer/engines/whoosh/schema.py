@@ -1,0 +1,49 @@
+"""The Whoosh schema: one document per paragraph, one per cable, one per older version.
+
+``kind`` tells the three apart: ``para`` documents are what search ranks; a ``cable``
+document holds the whole newest cable (compressed JSON) so it can be shown without the
+source files; ``version`` documents hold every other version the index has seen.
+All of one cable's documents are written in one commit, so a cable is whole or absent.
+"""
+
+from __future__ import annotations
+
+from whoosh import fields
+
+from .analysis import exact_analyzer, stemming_analyzer
+
+SCHEMA_VERSION = 1
+
+KIND_PARAGRAPH = "para"
+KIND_CABLE = "cable"
+KIND_VERSION = "version"
+
+
+def build_schema() -> fields.Schema:
+    return fields.Schema(
+        kind=fields.ID(stored=True),
+        id=fields.ID(stored=True, unique=True),
+        refid=fields.ID(stored=True, sortable=True),
+        paragraph=fields.NUMERIC(int, stored=True, sortable=True),
+        marking=fields.ID(stored=True, sortable=True),
+        level=fields.ID(stored=True, sortable=True),
+        level_rank=fields.NUMERIC(int, stored=True, sortable=True),
+        classification=fields.ID(stored=True, sortable=True),
+        cable_level=fields.ID(stored=True, sortable=True),
+        cable_level_rank=fields.NUMERIC(int, stored=True, sortable=True),
+        caveats=fields.KEYWORD(stored=True, lowercase=False, commas=True),
+        tags=fields.KEYWORD(stored=True, lowercase=False, commas=True),
+        origin=fields.ID(stored=True, sortable=True),
+        created=fields.DATETIME(stored=True, sortable=True),
+        year=fields.NUMERIC(int, stored=True, sortable=True),
+        month=fields.ID(stored=True, sortable=True),  # "2009-08", for the histogram
+        released=fields.DATETIME(stored=True, sortable=True),
+        subject=fields.TEXT(analyzer=stemming_analyzer(), stored=True, field_boost=0.2),
+        heading=fields.TEXT(analyzer=stemming_analyzer(), stored=True, field_boost=0.5),
+        text=fields.TEXT(analyzer=stemming_analyzer(), stored=True, chars=True),
+        exact=fields.TEXT(analyzer=exact_analyzer()),  # unstemmed text+heading+subject
+        in_summary=fields.BOOLEAN(stored=True),
+        in_comment=fields.BOOLEAN(stored=True),
+        cites=fields.KEYWORD(stored=True, commas=True),
+        payload=fields.STORED(),  # kind=cable/version: the whole cable, zlib-compressed JSON
+    )
