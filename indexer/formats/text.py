@@ -1,0 +1,81 @@
+"""Small text helpers shared by the format readers (no markup parsing here)."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+
+PILCROW = "¶"
+
+# A cable reference id as the release writes it: two-digit year, station, number.
+REFID_RE = re.compile(r"(?:[0-9]{2})[A-Z][A-Z0-9]{1,30}?[0-9]{1,7}")
+
+# Mirror artifacts: "[LOC HARARE  ]", "[ORG MDC  ]", "[PER MORGAN TSVANGIRAI  ]".
+# Bounded, non-nested character classes: linear time on any input.
+_ENTITY_RE = re.compile(r"\[(?:LOC|ORG|PER|MISC|GPE|NORP|FAC)\s+([^\[\]\n]{1,200}?)\s*\]")
+
+
+def normalize_newlines(text: str) -> str:
+    """CRLF and lone CR become LF."""
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def tidy_lines(text: str) -> str:
+    """Strip trailing whitespace from every line and blank lines at both ends."""
+    lines = [line.rstrip() for line in normalize_newlines(text).split("\n")]
+    while lines and not lines[0]:
+        lines.pop(0)
+    while lines and not lines[-1]:
+        lines.pop()
+    return "\n".join(lines)
+
+
+def unwrap_entities(text: str) -> str:
+    """Replace entity annotations left by some mirrors with their plain words."""
+    return _ENTITY_RE.sub(lambda m: m.group(1).strip(), text)
+
+
+def looks_like_refid(name: str) -> bool:
+    """True when a name (a file stem) has the shape of a cable reference id."""
+    return REFID_RE.fullmatch(name) is not None
+
+
+def parse_site_datetime(text: str) -> datetime | None:
+    """'2009-08-21 13:01' (the cablegate site) or '8/21/2009 13:01' (the dump) → datetime."""
+    text = " ".join(text.split())
+    for fmt in ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%Y-%m-%d", "%m/%d/%Y"):
+        try:
+            return datetime.strptime(text, fmt)
+        except ValueError:
+            continue
+    return None
+
+
+def parse_site_date(text: str) -> date | None:
+    found = parse_site_datetime(text)
+    return found.date() if found else None
+
+
+# Readers put ANCHOR where a paragraph anchor stood; place_anchors turns it into a "¶" that
+# opens its own line. A private-use character never occurs in cable text.
+ANCHOR = "\ue000"
+
+
+def place_anchors(text: str) -> str:
+    """Replace every ANCHOR mark with a ``¶`` at the start of a line.
+
+    Blanks before the mark are dropped; text before it on the same line stays on a line of
+    its own, so ``... end.  ¶2. (C) ...`` becomes two lines.
+    """
+    if ANCHOR not in text:
+        return text
+    out: list[str] = []
+    for line in text.split("\n"):
+        if ANCHOR not in line:
+            out.append(line)
+            continue
+        first, *rest = line.split(ANCHOR)
+        if first.strip():
+            out.append(first.rstrip())
+        out.extend(PILCROW + part.lstrip(" \t") for part in rest)
+    return "\n".join(out)
