@@ -32,3 +32,9 @@ class RawCable:
     references: list[str] = field(default_factory=list)
     partial: bool = False
     anchors: list[str] = field(default_factory=list)  # paragraph anchor ids as the page gave them
+    # The id the source gave when it is not trusted as the refid (a mongoexport ``_id`` that
+    # disagrees with the banner), or a row id (the dump's first column).
+    record_id: str | None = None
+    # What the reader noticed and repaired (a cp1252 fallback, junk after a JSON object …);
+    # the cable rules may copy these into Cable.warnings.
+    notes: list[str] = field(default_factory=list)

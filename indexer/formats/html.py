@@ -18,6 +18,7 @@ from indexer.formats.text import (
     parse_site_date,
     parse_site_datetime,
     place_anchors,
+    strip_partial_notice,
     tidy_lines,
     unwrap_entities,
 )
@@ -27,7 +28,6 @@ HTML = "cablegate-html"
 BODY_PRE = "body-pre"
 
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]{0,200}\?>")
-_PARTIAL_MARK = "partial extract"
 _VIEWING = "Viewing cable "
 
 
@@ -104,9 +104,7 @@ def read_html_page(text: str, source: str) -> RawCable:
     header_pre = pres[-2] if len(pres) >= 2 else None
     body, anchors, tags = pre_text(body_pre)
     header = pre_text(header_pre)[0] if header_pre is not None else ""
-    partial = _PARTIAL_MARK in header.lower()
-    if partial:
-        header = ""  # the header block only says the record is an extract
+    header, partial = strip_partial_notice(header)
     if not body.strip():
         raise ParseError(f"{source}: cable page with an empty body")
     refid = table.get("reference id") or None

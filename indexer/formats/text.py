@@ -79,3 +79,38 @@ def place_anchors(text: str) -> str:
             out.append(first.rstrip())
         out.extend(PILCROW + part.lstrip(" \t") for part in rest)
     return "\n".join(out)
+
+
+# The classification banner that opens a cable body: spaced or plain, any case. Anchored
+# literal alternatives: no backtracking to speak of.
+_BANNER_RE = re.compile(
+    r"(?:C ?O ?N ?F ?I ?D ?E ?N ?T ?I ?A ?L|S ?E ?C ?R ?E ?T|U ?N ?C ?L ?A ?S ?S ?I ?F ?I ?E ?D"
+    r"|UNCLAS|LIMITED OFFICIAL USE|TOP SECRET|SENSITIVE BUT UNCLASSIFIED)(?![A-Z])",
+    re.IGNORECASE,
+)
+
+
+def is_banner(line: str) -> bool:
+    """True for a classification banner line (``C O N F I D E N T I A L LONDON 001933``)."""
+    return _BANNER_RE.match(line.strip()[:80]) is not None
+
+
+def find_banner(lines: list[str], start: int = 0) -> int | None:
+    """Index of the first banner line at or after ``start``, or None."""
+    for index in range(start, len(lines)):
+        if is_banner(lines[index]):
+            return index
+    return None
+
+
+_PARTIAL_NOTICE = re.compile(
+    r"This\s+record\s+is\s+a\s+partial\s+extract\s+of\s+the\s+original\s+cable\.?"
+    r"(?:\s*The\s+full\s+text\s+of\s+the\s+original\s+cable\s+is\s+not\s+available\.?)?",
+    re.IGNORECASE,
+)
+
+
+def strip_partial_notice(header: str) -> tuple[str, bool]:
+    """Remove the site's "This record is a partial extract …" notice: (rest, was it there)."""
+    rest, count = _PARTIAL_NOTICE.subn("", header)
+    return (tidy_lines(rest), True) if count else (header, False)

@@ -1,0 +1,50 @@
+"""Markdown renderings of cablegate pages (like the seed cable).
+
+``[KISL](#)`` tag links become their words, ``- [1](#). (C/NF)`` list items become ``¶1. (C/NF)``.
+Section headings that the rendering glued to the end of the paragraph before them stay in
+the text, where the paragraph rules look for them; the line structure is kept.
+"""
+
+from __future__ import annotations
+
+import re
+
+from indexer.formats.base import RawCable
+from indexer.formats.plain import looks_like_cable, split_header
+from indexer.formats.text import ANCHOR, looks_like_refid, place_anchors, tidy_lines, unwrap_entities
+from indexer.model import ParseError
+
+MARKDOWN = "markdown"
+
+# "- [1](#). (C/NF)" or "* [B](#par-b)." at the start of a line (bounded repetitions only).
+_PARAGRAPH_ITEM = re.compile(r"^[ \t]{0,8}(?:[-*+][ \t]{1,8})?\[([0-9A-Za-z]{1,4})\]\([^()\s]{0,300}\)", re.MULTILINE)
+_LINK = re.compile(r"\[([^\[\]\n]{0,300})\]\([^()\s]{0,1000}\)")
+_TAGS_LINE = re.compile(r"^[ \t]{0,8}TAGS?\b", re.IGNORECASE)
+
+
+def looks_like_markdown(head: str) -> bool:
+    """Markdown links with fragment targets, as the cable renderings write them."""
+    return _PARAGRAPH_ITEM.search(head) is not None or "](#)" in head
+
+
+def read_markdown(text: str, source: str, refid_hint: str | None = None) -> RawCable:
+    """A Markdown rendering → RawCable."""
+    text = tidy_lines(unwrap_entities(text))
+    if not text.strip():
+        raise ParseError(f"{source}: empty file")
+    # The links carry no anchor ids (their target is "#"), so RawCable.anchors stays empty.
+    text = _PARAGRAPH_ITEM.sub(lambda m: ANCHOR + m.group(1), text)
+    tags = [word.strip() for line in text.split("\n") if _TAGS_LINE.match(line)
+            for word in _LINK.findall(line) if word.strip()]
+    text = _LINK.sub(lambda m: m.group(1), text)
+    header, body = split_header(text.split("\n"))
+    if not looks_like_cable(body):
+        raise ParseError(f"{source}: not a cable (no classification banner, TAGS or SUBJECT)")
+    return RawCable(
+        source=source,
+        format=MARKDOWN,
+        header=tidy_lines("\n".join(header)),
+        body=place_anchors(tidy_lines("\n".join(body))),
+        refid=refid_hint if refid_hint and looks_like_refid(refid_hint) else None,
+        tags=tags,
+    )

@@ -1,0 +1,99 @@
+"""mongoexport JSON lines: ``_id``, ``origin``, ``date_time``, ``classification``, ``body``.
+
+The exports are not strict JSON: ``\\'`` escapes, raw control characters inside strings,
+sometimes junk after the object. Bodies had their line breaks flattened to spaces and are
+kept as they are (one long line).
+
+``_id`` is often wrong (it names another cable). It becomes ``RawCable.refid`` only when the
+banner at the top of the body carries the same station and message number; otherwise the
+refid is left to the cable rules (they derive it from the banner) and ``_id`` is kept in
+``RawCable.record_id`` with a note.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+
+from indexer.formats.base import RawCable
+from indexer.formats.records import Skipped
+from indexer.formats.text import parse_site_datetime, strip_partial_notice, unwrap_entities
+from indexer.model import ParseError
+
+JSONL = "mongo-jsonl"
+
+_DECODER = json.JSONDecoder(strict=False)
+_ID_PARTS = re.compile(r"([0-9]{2})([A-Z][A-Z0-9]*?)([0-9]{1,7})")
+_BAD_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\'")  # \' (not \\') → '
+_WHITESPACE = re.compile(r"\s+")
+
+
+def looks_like_mongo(head: str) -> bool:
+    first = head.lstrip("\ufeff \t\r\n")
+    return first.startswith("{") and ('"_id"' in head[:400] or '"body"' in head[:2000])
+
+
+def _loads(line: str) -> tuple[dict, bool]:
+    """Parse one exported line: (object, whether junk followed it)."""
+    text = _BAD_ESCAPE.sub(lambda m: m.group(1) + "'", line.strip())
+    obj, end = _DECODER.raw_decode(text)
+    if not isinstance(obj, dict):
+        raise ValueError("not a JSON object")
+    return obj, bool(text[end:].strip())
+
+
+def id_agrees_with_banner(record_id: str, body: str) -> bool:
+    """True when the body's banner names the station and number that ``record_id`` has."""
+    parts = _ID_PARTS.fullmatch(record_id.strip().upper())
+    if not parts:
+        return False
+    station, number = parts.group(2), parts.group(3).lstrip("0") or "0"
+    compact = _WHITESPACE.sub("", body[:400].upper())
+    return re.search(re.escape(station) + r"0{0,7}" + number + r"(?![0-9])", compact) is not None
+
+
+def record_to_cable(obj: dict, source: str) -> RawCable:
+    body = obj.get("body")
+    if not isinstance(body, str) or not body.strip():
+        raise ParseError("record without a body")
+    record_id = str(obj.get("_id") or "").strip() or None
+    candidates = [str(obj.get(key) or "").strip() for key in ("reference_id", "_id")]
+    refid = next((c for c in candidates if c and id_agrees_with_banner(c, body)), None)
+    notes: list[str] = []
+    if record_id and refid is None:
+        notes.append(f"_id {record_id} disagrees with the banner: refid left to the banner")
+    header, partial = strip_partial_notice(str(obj.get("header") or ""))
+    created = parse_site_datetime(str(obj.get("date_time") or ""))
+    return RawCable(
+        source=source,
+        format=JSONL,
+        body=unwrap_entities(body).strip(),
+        header=header,
+        refid=refid,
+        created=created,
+        classification=(str(obj.get("classification") or "").strip() or None),
+        origin=(str(obj.get("origin") or "").strip() or None),
+        partial=partial,
+        record_id=record_id,
+        notes=notes,
+    )
+
+
+def iter_mongo(lines: Iterable[str], source: str) -> Iterator[RawCable | Skipped]:
+    """Stream a mongoexport file: one RawCable (or one Skipped) per non-blank line."""
+    record = 0
+    for line_no, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        record += 1
+        where = f"{source}#{record} (line {line_no})"
+        try:
+            obj, junk = _loads(line)
+            cable = record_to_cable(obj, where)
+        except (ValueError, ParseError) as exc:
+            yield Skipped(where, f"bad JSON record: {str(exc).splitlines()[0][:160]}")
+            continue
+        if junk:
+            cable.notes.append("junk after the JSON object ignored")
+        yield cable
