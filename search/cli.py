@@ -60,6 +60,116 @@ def cli() -> None:
 
 # --- index, stats, optimize (indexer: build and engine) ---
 
+
+def _print_skips(skipped) -> None:
+    for skip in skipped:
+        click.echo(f"skipped {skip.source}: {skip.reason}", err=True)
+
+
+def _summary_text(summary) -> str:
+    lines = [
+        f"index {summary.index}: {summary.cables:,} cables read from {summary.files:,} files "
+        f"in {summary.seconds:.1f} s ({summary.commits} commits)",
+        f"  added {summary.added:,}, replaced {summary.replaced:,}, unchanged "
+        f"{summary.unchanged:,}, kept {summary.kept:,} (older release, not applied)",
+        f"  paragraphs written {summary.paragraphs:,}",
+    ]
+    if summary.removed:
+        lines.append(f"  removed {summary.removed:,}")
+    if summary.skipped:
+        lines.append(f"  skipped {len(summary.skipped):,} (reasons above)")
+    return "\n".join(lines)
+
+
+@cli.command("index")
+@click.argument("paths", nargs=-1, required=True, metavar="PATH…")
+@index_option
+@click.option("--remove", is_flag=True,
+              help="Remove the cables whose REFIDs are given instead of indexing files.")
+@click.option("--memory", "memory_mb", type=click.IntRange(min=128), default=2048,
+              show_default=True, metavar="MB", help="Memory budget of the whole run.")
+@click.option("--workers", type=click.IntRange(min=0), default=None,
+              help="Parse processes [default: cores - 1; 0 parses in the writer].")
+@click.option("--batch", "batch_cables", type=click.IntRange(min=1), default=None,
+              metavar="N", help="Commit every N cables [default: 2000].")
+@click.option("--wait", is_flag=True, help="Wait for another run writing this index.")
+@click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
+def index_command(paths, index, remove, memory_mb, workers, batch_cables, wait, as_json):
+    """Index the cables in files and directories (PATH…), or --remove cables by REFID."""
+    import json
+
+    from indexer.build import DEFAULT_BATCH_CABLES, build_index, remove_cables
+    from indexer.progress import ProgressBar
+
+    index_dir = resolve_index(index)
+    if remove:
+        summary = remove_cables(paths, index_dir, wait=wait)
+    else:
+        bar = ProgressBar()
+        try:
+            summary = build_index(paths, index_dir, memory_mb=memory_mb, workers=workers,
+                                  progress=bar, wait=wait,
+                                  batch_cables=batch_cables or DEFAULT_BATCH_CABLES)
+        finally:
+            bar.finish()
+    _print_skips(summary.skipped)
+    click.echo(json.dumps(summary.to_dict()) if as_json else _summary_text(summary))
+    if summary.interrupted:
+        raise UserError(f"interrupted: {summary.cables:,} cables in {summary.commits} commits "
+                        "are in the index; run the same command again to finish", 130)
+    if summary.skipped:
+        click.get_current_context().exit(1)
+
+
+def _stats_text(stats: dict) -> str:
+    size = stats.get("size_bytes", 0) / 1e6
+    lines = [
+        f"cables      {stats['cables']:,} (+{stats.get('older_versions', 0):,} older versions)",
+        f"paragraphs  {stats['paragraphs']:,}",
+        f"dates       {stats.get('date_from') or '?'} … {stats.get('date_to') or '?'}",
+        f"segments    {stats.get('segments')}   size on disk {size:,.1f} MB",
+        "by classification:",
+        *(f"  {count:>8,}  {name}" for name, count in stats.get("by_classification", {}).items()),
+        "paragraphs by level:",
+        *(f"  {count:>8,}  {name}" for name, count in stats.get("by_paragraph_level", {}).items()),
+        "top origins:",
+        *(f"  {count:>8,}  {name}" for name, count in stats.get("top_origins", [])),
+        "top TAGS:",
+        *(f"  {count:>8,}  {name}" for name, count in stats.get("top_tags", [])),
+    ]
+    return "\n".join(lines)
+
+
+@cli.command("stats")
+@index_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def stats_command(index, fmt):
+    """Counts, date range, breakdowns, segments and size of the index."""
+    import json
+
+    from indexer.engines.registry import open_index
+
+    engine = open_index(resolve_index(index))
+    try:
+        stats = engine.stats()
+    finally:
+        engine.close()
+    click.echo(json.dumps(stats, ensure_ascii=False) if fmt == "json" else _stats_text(stats))
+
+
+@cli.command("optimize")
+@index_option
+@click.option("--wait", is_flag=True, help="Wait for another run writing this index.")
+def optimize_command(index, wait):
+    """Merge the index's segments into one (faster searches after many small runs)."""
+    from indexer.build import optimize_index
+
+    index_dir = resolve_index(index)
+    optimize_index(index_dir, wait=wait)
+    click.echo(f"optimized {index_dir}")
+
+
 # --- search, show, similar (search package) ---
 
 

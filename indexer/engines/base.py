@@ -96,6 +96,7 @@ class Engine(ABC):
     """An index directory opened through one engine."""
 
     name: str = ""
+    schema_version: int = 0  # recorded in the index directory; a mismatch is refused
 
     @classmethod
     @abstractmethod
@@ -142,6 +143,9 @@ class Engine(ABC):
     @abstractmethod
     def refids(self) -> Iterator[str]:
         """Every indexed cable's refid."""
+
+    def set_memory_budget(self, megabytes: int) -> None:
+        """Bound the memory the engine's writer may use (a hint; engines may ignore it)."""
 
     def close(self) -> None:
         """Release readers and files."""

@@ -45,5 +45,6 @@ def build_schema() -> fields.Schema:
         in_summary=fields.BOOLEAN(stored=True),
         in_comment=fields.BOOLEAN(stored=True),
         cites=fields.KEYWORD(stored=True, commas=True),
+        digest=fields.ID(stored=True),  # kind=cable/version: the version's content hash
         payload=fields.STORED(),  # kind=cable/version: the whole cable, zlib-compressed JSON
     )

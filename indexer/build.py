@@ -1,0 +1,326 @@
+"""The build loop: parse files in worker processes, write whole cables in batched commits.
+
+Worker processes parse (``indexer.parse.parse_path``) and send cables back in small batches
+through a bounded queue; the main process writes them to the engine. Every commit holds
+whole cables only, so a run killed at any point leaves the last committed index intact, and
+since writing is idempotent (the same version again is "unchanged") re-running the same
+command finishes the job with exactly the result of an uninterrupted run.
+
+Writer settings, measured with bench/index_speed.py on cables-csv/cables-dev.csv
+(1,670 cables) on the 2-core CI machine: see MEASURED below.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import multiprocessing as mp
+import os
+import queue
+import signal
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from .engines.base import Engine
+from .engines.registry import open_index, open_or_create_index
+from .lock import WriteLock
+from .model import Cable, ParseError
+from .progress import Progress
+
+DEFAULT_MEMORY_MB = 2048
+DEFAULT_BATCH_CABLES = 2000
+DEFAULT_BATCH_PARAGRAPHS = 25_000
+SEND_CABLES = 50  # cables per message from a parse worker
+
+# MEASURED: filled in from bench/index_speed.py (see the report in the commit history).
+
+
+@dataclass
+class Skipped:
+    source: str
+    reason: str
+
+
+@dataclass
+class BuildSummary:
+    """What one `cables index` run did."""
+
+    index: str
+    files: int = 0
+    cables: int = 0  # cables read
+    added: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    kept: int = 0  # an older release seen after a newer one: kept as a version, not applied
+    removed: int = 0
+    paragraphs: int = 0  # paragraph documents written
+    commits: int = 0
+    skipped: list[Skipped] = field(default_factory=list)
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["seconds"] = round(self.seconds, 3)
+        return data
+
+
+def default_workers() -> int:
+    """Parse processes: every core but the one the writer uses, at least one."""
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+def input_files(paths: Iterable[str | Path], skipped: list[Skipped]) -> list[Path]:
+    """Files under the given paths (directories walked, hidden names left out), sorted."""
+    found: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            for root, dirs, files in os.walk(path):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                found.extend(Path(root) / f for f in sorted(files) if not f.startswith("."))
+        elif path.exists():
+            found.append(path)
+        else:
+            skipped.append(Skipped(str(path), "no such file or directory"))
+    return list(dict.fromkeys(found))
+
+
+# --- parsing, in worker processes or inline ------------------------------------------------
+
+def _die_with_parent() -> None:
+    """Linux: have the kernel kill this worker when the build process dies (even by SIGKILL)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def _parse_file(path: Path, emit: Callable[[tuple], None]) -> None:
+    """Parse one file, emitting ("cables", [...]) and ("skip", source, reason) messages."""
+    from .parse import parse_path
+
+    batch: list[Cable] = []
+    try:
+        for cable in parse_path(path, on_skip=lambda source, reason: emit(("skip", str(source), str(reason)))):
+            batch.append(cable)
+            if len(batch) >= SEND_CABLES:
+                emit(("cables", batch))
+                batch = []
+    except ParseError as exc:
+        emit(("skip", str(path), str(exc)))
+    except OSError as exc:
+        emit(("skip", str(path), f"unreadable: {exc.strerror or exc}"))
+    except Exception as exc:  # a parser bug must not end the run: report the file and go on
+        emit(("skip", str(path), f"parser failed: {type(exc).__name__}: {exc}"))
+    if batch:
+        emit(("cables", batch))
+    emit(("done", str(path)))
+
+
+def _worker(tasks, results, close_fds: list[int]) -> None:
+    for fd in close_fds:  # the parent's index lock must die with the parent, not with us
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _die_with_parent()
+    while (path := tasks.get()) is not None:
+        _parse_file(Path(path), results.put)
+    results.put(("exit",))
+
+
+class _ParallelParser:
+    """Parse processes fed from a task queue, their messages read through a bounded queue."""
+
+    def __init__(self, files: list[Path], workers: int, close_fds: list[int]) -> None:
+        ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
+        self.tasks = ctx.Queue()
+        self.results = ctx.Queue(maxsize=4 * workers)
+        for path in files:
+            self.tasks.put(str(path))
+        for _ in range(workers):
+            self.tasks.put(None)
+        self.procs = [ctx.Process(target=_worker, args=(self.tasks, self.results, close_fds),
+                                  daemon=True) for _ in range(workers)]
+        for proc in self.procs:
+            proc.start()
+
+    def messages(self, should_stop: Callable[[], bool]) -> Iterator[tuple]:
+        running = len(self.procs)
+        while running and not should_stop():
+            try:
+                message = self.results.get(timeout=0.2)
+            except queue.Empty:
+                if not any(p.is_alive() for p in self.procs):
+                    yield ("skip", "(parser)", "a parse process died; files it had not "
+                           "finished were not indexed")
+                    return
+                continue
+            if message[0] == "exit":
+                running -= 1
+            else:
+                yield message
+
+    def close(self) -> None:
+        for proc in self.procs:
+            if proc.is_alive():
+                proc.terminate()
+        for proc in self.procs:
+            proc.join(timeout=5)
+        self.results.cancel_join_thread()
+        self.tasks.cancel_join_thread()
+
+
+def _inline_messages(files: list[Path], should_stop: Callable[[], bool]) -> Iterator[tuple]:
+    out: list[tuple] = []
+    for path in files:
+        if should_stop():
+            return
+        _parse_file(path, out.append)
+        yield from out
+        out.clear()
+
+
+# --- the build -----------------------------------------------------------------------------
+
+class _StopFlag:
+    """Ctrl-C asks the build to stop at the next message; a second Ctrl-C interrupts at once."""
+
+    def __init__(self) -> None:
+        self.requested = False
+        self._previous = None
+
+    def __enter__(self) -> "_StopFlag":
+        if threading.current_thread() is threading.main_thread():
+            self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc) -> None:
+        if self._previous is not None:
+            signal.signal(signal.SIGINT, self._previous)
+
+    def __call__(self) -> bool:
+        return self.requested
+
+
+def writer_memory_mb(memory_mb: int, workers: int) -> int:
+    """The writer's share of the budget: the rest goes to the parse workers and batches.
+
+    Measured peak RSS is about 1.0 + 2.2 x limitmb over the main process's ~100 MB, and a
+    parse worker stays under ~150 MB, so the writer gets what remains after those, halved.
+    """
+    rest = memory_mb - 150 * (workers + 1) - 100
+    return max(32, rest // 2 // 2)
+
+
+def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
+                memory_mb: int = DEFAULT_MEMORY_MB, workers: int | None = None,
+                progress: Callable[[Progress], None] | None = None, wait: bool = False,
+                batch_cables: int = DEFAULT_BATCH_CABLES,
+                batch_paragraphs: int = DEFAULT_BATCH_PARAGRAPHS) -> BuildSummary:
+    """Index every cable found under ``paths`` into ``index_dir`` (created when missing)."""
+    started = time.monotonic()
+    index_dir = Path(index_dir)
+    summary = BuildSummary(index=str(index_dir))
+    inside_index = index_dir.resolve()
+    files = [f for f in input_files(paths, summary.skipped)
+             if inside_index not in f.resolve().parents]
+    summary.files = len(files)
+    workers = default_workers() if workers is None else max(0, workers)
+    engine = open_or_create_index(index_dir)
+    try:
+        with WriteLock(index_dir, wait=wait) as lock, _StopFlag() as stop:
+            engine.set_memory_budget(writer_memory_mb(memory_mb, workers))
+            _run(engine, files, workers, lock, stop, summary, progress, started,
+                 batch_cables, batch_paragraphs)
+            summary.interrupted = stop.requested
+    except KeyboardInterrupt:
+        summary.interrupted = True
+    finally:
+        engine.close()
+        summary.seconds = time.monotonic() - started
+    return summary
+
+
+def _run(engine: Engine, files: list[Path], workers: int, lock: WriteLock, stop: _StopFlag,
+         summary: BuildSummary, progress, started: float, batch_cables: int,
+         batch_paragraphs: int) -> None:
+    pending: list[Cable] = []
+    pending_paragraphs = 0
+    files_done = 0
+
+    def commit() -> None:
+        nonlocal pending, pending_paragraphs
+        if not pending:
+            return
+        report = engine.write(pending)
+        summary.commits += 1
+        summary.cables += len(pending)
+        summary.added += report.added
+        summary.replaced += report.replaced
+        summary.unchanged += report.unchanged
+        summary.kept += report.kept_newer
+        summary.paragraphs += report.paragraphs
+        pending, pending_paragraphs = [], 0
+
+    def tick() -> None:
+        if progress is not None:
+            progress(Progress(files_done, len(files), summary.cables + len(pending),
+                              summary.paragraphs, summary.commits, time.monotonic() - started))
+
+    parallel = _ParallelParser(files, workers, [lock.fd]) if workers and len(files) > 0 else None
+    try:
+        messages = parallel.messages(stop) if parallel else _inline_messages(files, stop)
+        for message in messages:
+            kind = message[0]
+            if kind == "cables":
+                pending.extend(message[1])
+                pending_paragraphs += sum(len(c.paragraphs) for c in message[1])
+                if len(pending) >= batch_cables or pending_paragraphs >= batch_paragraphs:
+                    commit()
+            elif kind == "skip":
+                summary.skipped.append(Skipped(message[1], message[2]))
+            elif kind == "done":
+                files_done += 1
+            tick()
+        if not stop():
+            commit()
+    finally:
+        if parallel:
+            parallel.close()
+
+
+def remove_cables(refids: Iterable[str], index_dir: str | Path, *, wait: bool = False) -> BuildSummary:
+    """Remove whole cables (every paragraph and version) from the index."""
+    started = time.monotonic()
+    summary = BuildSummary(index=str(index_dir))
+    engine = open_index(index_dir)
+    try:
+        with WriteLock(Path(index_dir), wait=wait):
+            report = engine.remove(refids)
+            summary.removed = report.removed
+            summary.commits = 1
+    finally:
+        engine.close()
+        summary.seconds = time.monotonic() - started
+    return summary
+
+
+def optimize_index(index_dir: str | Path, *, wait: bool = False) -> None:
+    """Merge the index's segments into one."""
+    engine = open_index(index_dir)
+    try:
+        with WriteLock(Path(index_dir), wait=wait):
+            engine.optimize()
+    finally:
+        engine.close()

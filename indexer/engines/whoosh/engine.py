@@ -1,0 +1,302 @@
+"""WhooshEngine: the write side of the Whoosh index, the cable store and index statistics.
+
+Search and ``similar`` live in ``searching.py``; this class only delegates to them.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+from whoosh import index as whoosh_index
+from whoosh.index import EmptyIndexError, IndexVersionError
+from whoosh.query import And, Term
+
+from ...model import Cable, LEVELS
+from ...versions import version_digest, version_key
+from ..base import (Engine, EngineResult, IndexIncompatible, IndexMissing, SearchRequest,
+                    WriteReport)
+from ..safety import ensure_private, make_private_dir, private_files
+from .documents import (cable_document, decode_cable, paragraph_documents, version_document,
+                        version_id)
+from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, SCHEMA_VERSION, build_schema
+
+# Writer settings chosen by measurement (bench/index_speed.py, see indexer/build.py):
+# one writer process, one segment per commit; limitmb from the memory budget.
+DEFAULT_LIMITMB = 256
+
+
+@dataclass
+class _Known:
+    """What the index holds for one refid before a write."""
+
+    docnum: int | None = None  # the cable document
+    key: tuple[str, str] | None = None  # its version key
+    stored: dict[str, Any] | None = None
+
+
+class WhooshEngine(Engine):
+    name = "whoosh"
+    schema_version = SCHEMA_VERSION
+
+    def __init__(self, path: Path, ix: whoosh_index.Index) -> None:
+        self.path = Path(path)
+        self.index = ix
+        self._searcher = None
+        self.writer_options: dict[str, Any] = {"limitmb": DEFAULT_LIMITMB}
+
+    # --- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path) -> "WhooshEngine":
+        path = Path(path)
+        make_private_dir(path)
+        with private_files():
+            ix = whoosh_index.create_in(str(path), build_schema())
+        return cls(path, ix)
+
+    @classmethod
+    def open(cls, path: Path) -> "WhooshEngine":
+        path = Path(path)
+        if not path.is_dir():
+            raise IndexMissing(f"no index at {path}: build one with `cables index PATH --index {path}`")
+        ensure_private(path)
+        try:
+            ix = whoosh_index.open_dir(str(path))
+        except (EmptyIndexError, IndexVersionError) as exc:
+            raise IndexIncompatible(f"{path} is not a usable Whoosh index ({exc})") from None
+        return cls(path, ix)
+
+    def set_memory_budget(self, megabytes: int) -> None:
+        """Bound the writer's in-memory posting pool (the largest part of its memory)."""
+        self.writer_options["limitmb"] = max(32, int(megabytes))
+
+    def searcher(self):
+        """A searcher on the last committed state (reused, refreshed when the index changed)."""
+        if self._searcher is None:
+            self._searcher = self.index.searcher()
+        else:
+            self._searcher = self._searcher.refresh()
+        return self._searcher
+
+    def close(self) -> None:
+        if self._searcher is not None:
+            self._searcher.close()
+            self._searcher = None
+
+    # --- writing -------------------------------------------------------------------------
+
+    def write(self, cables: Iterable[Cable]) -> WriteReport:
+        """Add, replace or keep each cable; all of it goes into one commit or none of it."""
+        batch: dict[str, dict[str, Cable]] = {}
+        for cable in cables:
+            batch.setdefault(cable.refid, {}).setdefault(version_digest(cable), cable)
+        report = WriteReport()
+        if not batch:
+            return report
+        with private_files():
+            writer = self.index.writer(**self.writer_options)
+            try:
+                searcher = writer.searcher()
+                try:
+                    for refid, candidates in batch.items():
+                        self._write_cable(writer, searcher, refid, candidates, report)
+                finally:
+                    searcher.close()
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+        return report
+
+    def _known(self, searcher, refid: str) -> _Known:
+        docnum = searcher.document_number(id=refid)
+        if docnum is None:
+            return _Known()
+        stored = searcher.stored_fields(docnum)
+        released = stored.get("released")
+        return _Known(docnum, version_key(released.date() if released else None, stored["digest"]),
+                      stored)
+
+    def _write_cable(self, writer, searcher, refid: str, candidates: dict[str, Cable],
+                     report: WriteReport) -> None:
+        known = self._known(searcher, refid)
+        new: dict[str, Cable] = {}
+        for digest, cable in candidates.items():
+            seen = (known.key is not None and digest == known.key[1]) or (
+                searcher.document_number(id=version_id(refid, digest)) is not None)
+            if seen:
+                report.unchanged += 1
+            else:
+                new[digest] = cable
+        if not new:
+            return
+        best = max(new, key=lambda d: version_key(new[d].released, d))
+        if known.key is not None and version_key(new[best].released, best) <= known.key:
+            best = None  # the indexed version is newer: keep every new one as a version
+        if best is not None:
+            winner = new.pop(best)
+            if known.key is None:
+                report.added += 1
+            else:
+                report.replaced += 1
+                writer.delete_by_query(And([Term("kind", KIND_PARAGRAPH), Term("refid", refid)]),
+                                       searcher=searcher)
+                writer.delete_document(known.docnum)
+                self._demote(writer, known.stored)
+            for doc in paragraph_documents(winner):
+                writer.add_document(**doc)
+                report.paragraphs += 1
+            writer.add_document(**cable_document(winner, best))
+        for digest, cable in new.items():
+            report.kept_newer += 1
+            writer.add_document(**version_document(cable, digest))
+
+    @staticmethod
+    def _demote(writer, stored: dict[str, Any]) -> None:
+        """Keep the replaced cable document as a version document (its payload as it is)."""
+        writer.add_document(kind=KIND_VERSION, id=version_id(stored["refid"], stored["digest"]),
+                            refid=stored["refid"], digest=stored["digest"],
+                            **{k: stored[k] for k in ("released", "created", "payload")
+                               if stored.get(k) is not None})
+
+    def remove(self, refids: Iterable[str]) -> WriteReport:
+        report = WriteReport()
+        refids = list(dict.fromkeys(refids))
+        if not refids:
+            return report
+        with private_files():
+            writer = self.index.writer(**self.writer_options)
+            try:
+                searcher = writer.searcher()
+                try:
+                    for refid in refids:
+                        if searcher.document_number(id=refid) is not None:
+                            report.removed += 1
+                        writer.delete_by_term("refid", refid, searcher=searcher)
+                finally:
+                    searcher.close()
+                writer.commit()
+            except BaseException:
+                writer.cancel()
+                raise
+        return report
+
+    def optimize(self) -> None:
+        with private_files():
+            writer = self.index.writer(**self.writer_options)
+            try:
+                writer.commit(optimize=True)
+            except BaseException:
+                writer.cancel()
+                raise
+
+    # --- reading whole cables ------------------------------------------------------------
+
+    def cable(self, refid: str) -> Cable | None:
+        stored = self.searcher().document(id=refid)
+        if not stored or stored.get("kind") != KIND_CABLE:
+            return None
+        return decode_cable(stored["payload"])
+
+    def versions(self, refid: str) -> list[Cable]:
+        searcher = self.searcher()
+        query = And([Term("refid", refid), Term("kind", KIND_VERSION)])
+        docnums = list(searcher.docs_for_query(query))
+        current = searcher.document_number(id=refid)
+        if current is not None:
+            docnums.append(current)
+        stored = [searcher.stored_fields(n) for n in docnums]
+        stored.sort(key=lambda s: version_key(s["released"].date() if s.get("released") else None,
+                                              s["digest"]))
+        return [decode_cable(s["payload"]) for s in stored]
+
+    def refids(self) -> Iterator[str]:
+        for reader, docnums in self._live_docs(KIND_CABLE):
+            column = reader.column_reader("refid")
+            for docnum in docnums:
+                yield column[docnum]
+
+    # --- search: delegated to searching.py -----------------------------------------------
+
+    def search(self, request: SearchRequest) -> EngineResult:
+        from . import searching
+        return searching.search(self, request)
+
+    def similar(self, refid: str, paragraph: int, request: SearchRequest) -> EngineResult:
+        from . import searching
+        return searching.similar(self, refid, paragraph, request)
+
+    # --- statistics ----------------------------------------------------------------------
+
+    def _live_docs(self, kind: str) -> Iterator[tuple[Any, list[int]]]:
+        """(segment reader, its live document numbers of one kind), segment by segment."""
+        searcher = self.searcher()
+        for reader, _offset in searcher.reader().leaf_readers():
+            if ("kind", kind) not in reader:
+                continue
+            yield reader, list(reader.postings("kind", kind).all_ids())
+
+    def _count_column(self, kind: str, field: str) -> Counter:
+        counts: Counter = Counter()
+        for reader, docnums in self._live_docs(kind):
+            if not reader.has_column(field):
+                counts["(unknown)"] += len(docnums)
+                continue
+            column = reader.column_reader(field)
+            for docnum in docnums:
+                counts[column[docnum] or "(unknown)"] += 1
+        return counts
+
+    def _count_keywords(self, kind: str, field: str) -> Counter:
+        """Count a multi-valued keyword field over the live documents of one kind."""
+        counts: Counter = Counter()
+        for reader, docnums in self._live_docs(kind):
+            wanted = set(docnums)
+            for term in reader.lexicon(field):
+                ids = reader.postings(field, term).all_ids()
+                n = sum(1 for d in ids if d in wanted)
+                if n:
+                    counts[term.decode("utf-8")] += n
+        return counts
+
+    def _date_range(self) -> tuple[str | None, str | None]:
+        low = high = None
+        for reader, docnums in self._live_docs(KIND_CABLE):
+            if not reader.has_column("created"):
+                continue
+            column = reader.column_reader("created", translate=True)
+            for docnum in docnums:
+                value = column[docnum]
+                if not isinstance(value, datetime) or value.year < 1900:
+                    continue  # no created date: the column's default
+                low = value if low is None or value < low else low
+                high = value if high is None or value > high else high
+        return (low.date().isoformat() if low else None, high.date().isoformat() if high else None)
+
+    def stats(self) -> dict[str, Any]:
+        cables = sum(len(d) for _r, d in self._live_docs(KIND_CABLE))
+        paragraphs = sum(len(d) for _r, d in self._live_docs(KIND_PARAGRAPH))
+        versions = sum(len(d) for _r, d in self._live_docs(KIND_VERSION))
+        first, last = self._date_range()
+        levels = self._count_column(KIND_PARAGRAPH, "level")
+        level_order = {name: i for i, name in enumerate(LEVELS)}
+        files = [p for p in self.path.iterdir() if p.is_file()]
+        return {
+            "engine": self.name,
+            "cables": cables,
+            "paragraphs": paragraphs,
+            "older_versions": versions,
+            "date_from": first,
+            "date_to": last,
+            "by_classification": dict(self._count_column(KIND_CABLE, "classification").most_common()),
+            "by_paragraph_level": dict(sorted(levels.items(),
+                                              key=lambda kv: level_order.get(kv[0], len(LEVELS)))),
+            "top_origins": self._count_column(KIND_CABLE, "origin").most_common(20),
+            "top_tags": self._count_keywords(KIND_CABLE, "tags").most_common(20),
+            "segments": len(self.searcher().reader().leaf_readers()),
+            "size_bytes": sum(p.stat().st_size for p in files),
+        }
