@@ -264,7 +264,7 @@ def _run(engine: Engine, files: list[Path], workers: int, lock: WriteLock, stop:
         if not pending:
             return
         report = engine.write(pending)
-        summary.commits += 1
+        summary.commits += bool(report.added or report.replaced or report.kept_newer)
         summary.cables += len(pending)
         summary.added += report.added
         summary.replaced += report.replaced

@@ -38,6 +38,17 @@ class _Known:
     stored: dict[str, Any] | None = None
 
 
+@dataclass
+class _Plan:
+    """One cable's write: the winning new version (if any) and the versions to keep."""
+
+    refid: str
+    known: _Known
+    digest: str | None
+    winner: Cable | None
+    others: dict[str, Cable]
+
+
 class WhooshEngine(Engine):
     name = "whoosh"
     schema_version = SCHEMA_VERSION
@@ -95,17 +106,20 @@ class WhooshEngine(Engine):
         for cable in cables:
             batch.setdefault(cable.refid, {}).setdefault(version_digest(cable), cable)
         report = WriteReport()
-        if not batch:
-            return report
+        searcher = self.searcher()
+        plans = [plan for refid, candidates in batch.items()
+                 if (plan := self._plan(searcher, refid, candidates, report)) is not None]
+        if not plans:
+            return report  # nothing new: the index files stay untouched
         with private_files():
             writer = self.index.writer(**self.writer_options)
             try:
-                searcher = writer.searcher()
+                wsearcher = writer.searcher()
                 try:
-                    for refid, candidates in batch.items():
-                        self._write_cable(writer, searcher, refid, candidates, report)
+                    for plan in plans:
+                        self._apply(writer, wsearcher, plan, report)
                 finally:
-                    searcher.close()
+                    wsearcher.close()
                 writer.commit()
             except BaseException:
                 writer.cancel()
@@ -121,8 +135,9 @@ class WhooshEngine(Engine):
         return _Known(docnum, version_key(released.date() if released else None, stored["digest"]),
                       stored)
 
-    def _write_cable(self, writer, searcher, refid: str, candidates: dict[str, Cable],
-                     report: WriteReport) -> None:
+    def _plan(self, searcher, refid: str, candidates: dict[str, Cable],
+              report: WriteReport) -> _Plan | None:
+        """What to do with the versions of one cable a batch brings (None: all seen before)."""
         known = self._known(searcher, refid)
         new: dict[str, Cable] = {}
         for digest, cable in candidates.items():
@@ -133,25 +148,29 @@ class WhooshEngine(Engine):
             else:
                 new[digest] = cable
         if not new:
-            return
-        best = max(new, key=lambda d: version_key(new[d].released, d))
+            return None
+        best: str | None = max(new, key=lambda d: version_key(new[d].released, d))
         if known.key is not None and version_key(new[best].released, best) <= known.key:
             best = None  # the indexed version is newer: keep every new one as a version
-        if best is not None:
-            winner = new.pop(best)
-            if known.key is None:
+        winner = new.pop(best) if best is not None else None
+        return _Plan(refid, known, best, winner, new)
+
+    def _apply(self, writer, searcher, plan: _Plan, report: WriteReport) -> None:
+        if plan.winner is not None:
+            if plan.known.key is None:
                 report.added += 1
             else:
                 report.replaced += 1
-                writer.delete_by_query(And([Term("kind", KIND_PARAGRAPH), Term("refid", refid)]),
-                                       searcher=searcher)
-                writer.delete_document(known.docnum)
-                self._demote(writer, known.stored)
-            for doc in paragraph_documents(winner):
+                writer.delete_by_query(
+                    And([Term("kind", KIND_PARAGRAPH), Term("refid", plan.refid)]),
+                    searcher=searcher)
+                writer.delete_by_term("id", plan.refid, searcher=searcher)
+                self._demote(writer, plan.known.stored)
+            for doc in paragraph_documents(plan.winner):
                 writer.add_document(**doc)
                 report.paragraphs += 1
-            writer.add_document(**cable_document(winner, best))
-        for digest, cable in new.items():
+            writer.add_document(**cable_document(plan.winner, plan.digest))
+        for digest, cable in plan.others.items():
             report.kept_newer += 1
             writer.add_document(**version_document(cable, digest))
 
@@ -179,7 +198,10 @@ class WhooshEngine(Engine):
                         writer.delete_by_term("refid", refid, searcher=searcher)
                 finally:
                     searcher.close()
-                writer.commit()
+                if report.removed:
+                    writer.commit()
+                else:
+                    writer.cancel()
             except BaseException:
                 writer.cancel()
                 raise
