@@ -1,0 +1,522 @@
+"""Header rules: one small function per field of a cable's routing header and body head.
+
+Every function takes text and returns what it found, or None/empty. They work on text
+with line breaks and on text whose line breaks were flattened into spaces (mongo-jsonl),
+so field ends are found from the next field's keyword, a blank line or a paragraph start.
+All patterns are precompiled and free of nested quantifiers over the same characters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from indexer.model import normalize_level
+
+MONTHS = {m: i for i, m in enumerate(
+    "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), start=1)}
+PRECEDENCE = {"Z": "FLASH", "O": "IMMEDIATE", "P": "PRIORITY", "R": "ROUTINE"}
+
+
+def _spaced(word: str) -> str:
+    """'SECRET' → a pattern matching 'SECRET' and 'S E C R E T'."""
+    return r"[ \t]?".join(word)
+
+
+# --- classification banner -------------------------------------------------------------
+
+_LEVEL_WORDS = (rf"(?P<level>TOP[ \t]+{_spaced('SECRET')}|{_spaced('CONFIDENTIAL')}|"
+                rf"{_spaced('SECRET')}|{_spaced('UNCLASSIFIED')}|UNCLAS|"
+                r"LIMITED[ \t]+OFFICIAL[ \t]+USE)")
+BANNER_RE = re.compile(
+    _LEVEL_WORDS
+    + r"(?P<extra>(?:[ \t]*(?:E[ \t]?F[ \t]?T[ \t]?O|EFTO|NOFORN|SENSITIVE|CORRECTED[ \t]COPY))*)"
+    r"[ \t]*\n?[ \t]*(?:SECTION[ \t]+(?P<section>\d{1,3})[ \t]+OF[ \t]+(?P<sections>\d{1,3})[ \t]+)?"
+    r"(?P<station>[A-Z][A-Z'.-]*(?:[ \t][A-Z][A-Z'.-]*){0,3})[ \t]+(?P<number>\d{1,7})(?!\d)"
+)
+BANNER_ANYCASE_RE = re.compile(BANNER_RE.pattern, re.IGNORECASE)
+
+
+@dataclass
+class Banner:
+    """The classification line: `C O N F I D E N T I A L SECTION 01 OF 03 LONDON 001933`."""
+
+    level: str
+    written: str
+    station: str | None
+    number: int | None
+    section: int | None = None
+    sections: int | None = None
+    caveats: list[str] = field(default_factory=list)
+    start: int = 0
+    end: int = 0
+
+
+def find_banner(text: str, limit: int = 6000) -> Banner | None:
+    """The first classification banner in the first `limit` characters of a body."""
+    end = min(len(text), limit)
+    match = BANNER_RE.search(text, 0, end) or BANNER_ANYCASE_RE.search(text, 0, end)
+    if not match:
+        return None
+    level_text = re.sub(r"[ \t]", "", match.group("level")).upper()
+    if level_text.startswith("LIMITED"):
+        level = "UNCLASSIFIED"
+    else:
+        level = normalize_level(level_text.replace("TOPSECRET", "TOP SECRET"))
+    extra = re.sub(r"[ \t]", "", match.group("extra") or "").upper()
+    caveats = [c for c in ("NOFORN", "SENSITIVE", "EFTO") if c in extra]
+    if level_text.startswith("LIMITED"):
+        caveats.append("LIMITED OFFICIAL USE")
+    station = " ".join(match.group("station").upper().split())
+    # "SECTION" or a spaced level word must never be read as a station.
+    if station.startswith("SECTION"):
+        station = None
+    return Banner(
+        level=level, written=match.group(0), station=station,
+        number=int(match.group("number")),
+        section=int(match.group("section")) if match.group("section") else None,
+        sections=int(match.group("sections")) if match.group("sections") else None,
+        caveats=caveats, start=match.start(), end=match.end(),
+    )
+
+
+# --- date-time group and routing -------------------------------------------------------
+
+DTG_RE = re.compile(
+    r"(?m)^[ \t]*(?P<prec>[ZOPR])[ \t]{1,4}(?P<day>\d{2})(?P<hour>\d{2})(?P<minute>\d{2})Z[ \t]{1,4}"
+    r"(?P<month>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]{0,6}[ \t]{1,4}(?P<year>\d{2}(?:\d{2})?)\b"
+)
+
+
+@dataclass
+class DateTimeGroup:
+    written: str
+    precedence: str | None
+    when: datetime | None
+
+
+def find_dtg(text: str) -> DateTimeGroup | None:
+    """`P 211358Z AUG 09` → PRIORITY, 2009-08-21 13:58 (UTC)."""
+    match = DTG_RE.search(text)
+    if not match:
+        return None
+    year = int(match.group("year"))
+    if year < 100:
+        year += 2000 if year < 50 else 1900
+    try:
+        when = datetime(year, MONTHS[match.group("month")], int(match.group("day")),
+                        int(match.group("hour")), int(match.group("minute")))
+    except ValueError:
+        when = None
+    return DateTimeGroup(" ".join(match.group(0).split()), PRECEDENCE.get(match.group("prec")), when)
+
+
+_ROUTE_LINE = re.compile(r"(?m)^[ \t]*(FM|TO|INFO)[ \t]+(\S.*?)[ \t\\]*$")
+_ADDRESSEE_END = re.compile(r"[ \t]+(?:(?:FLASH|IMMEDIATE|PRIORITY|ROUTINE|NIACT)\b.*|\d{3,5})$")
+_ROUTE_PREFIX = re.compile(r"^[A-Z]{4,9}/")
+_ROUTE_STOP = re.compile(r"^[ \t]*(?:BT|ZEN|ZFR|[A-Z]{1,3}[ \t]?\d|.*\b(?:UNCLAS|CONFIDENTIAL|SECRET|C O N F)\b)")
+
+
+_DISTRIBUTION_RE = re.compile(r"[A-Z]{1,6}-\d{2}\b")
+
+
+@dataclass
+class Routing:
+    sender: str | None = None
+    recipients: list[str] = field(default_factory=list)
+    info: list[str] = field(default_factory=list)
+
+
+def _addressee(line: str) -> str:
+    line = line.strip().rstrip("\\").strip()
+    line = _ROUTE_PREFIX.sub("", line)
+    return _ADDRESSEE_END.sub("", line).strip()
+
+
+def find_routing(text: str) -> Routing:
+    """FM, TO and INFO lines of a routing header (continuation lines included)."""
+    routing = Routing()
+    lines = text.split("\n")
+    current: list[str] | None = None
+    for line in lines:
+        match = _ROUTE_LINE.match(line)
+        if match:
+            key, value = match.group(1), match.group(2)
+            if key == "FM":
+                if routing.sender is None:
+                    routing.sender = _addressee(value)
+                current = None
+            elif _DISTRIBUTION_RE.match(value):  # `INFO LOG-00 EEB-00 …`: an office distribution list
+                current = None
+            else:
+                current = routing.recipients if key == "TO" else routing.info
+                current.append(_addressee(value))
+            continue
+        stripped = line.strip().rstrip("\\").strip()
+        if current is None or not stripped or _ROUTE_STOP.match(stripped):
+            current = None
+            continue
+        if "/" in stripped.split(" ")[0] or stripped.isupper():
+            current.append(_addressee(stripped))
+        else:
+            current = None
+    routing.recipients = [a for a in routing.recipients if a]
+    routing.info = [a for a in routing.info if a]
+    return routing
+
+
+# --- fields of the body head -----------------------------------------------------------
+
+# Where a field begins: at a line start, or after two spaces where line breaks were flattened.
+_FIELD_START = r"(?:(?<=\n)|^|(?<=  )|(?<=\t))[ \t]*"
+FIELD_RE = re.compile(
+    _FIELD_START + r"(?P<key>"
+    r"(?P<eo>E\.?[ \t]?O\.?[ \t]*(?=1[12]\d{3})|DECL(?:ASSIFY)?[ \t]*:)"
+    r"|(?P<tags>TAGS?\b[ \t]*:?)"
+    r"|(?P<subject>SUBJ(?:ECT)?[ \t]*[:.-])"
+    r"|(?P<ref>REFS?[ \t]*:|REF(?:TEL)?S?[ \t]+(?=[A-Z]\.|\d|[A-Z]{3,}))"
+    r"|(?P<classified>(?:CLASSIFIED|DERIVED)[ \t]+(?:(?:CONFIDENTIAL|SECRET)[ \t]+)?(?:BY|FROM)\b[ \t]*:?)"
+    r")",
+    re.IGNORECASE,
+)
+# A glued field keyword (`DECL: 02/04/2015TAGS:`): only the unambiguous upper-case forms;
+# after a single space, only the forms with a colon (`... decl: 01/07/2014 Tags: prel`).
+GLUED_FIELD_RE = re.compile(r"(?<=[0-9A-Z.])(?P<key>TAGS:|SUBJECT:|E\.O\.[ \t]?1[12]\d{3})"
+                            r"|(?<=[ \t])(?P<key2>TAGS:|SUBJECT:|E\.O\.[ \t]?1[12]\d{3}:)", re.IGNORECASE)
+
+# A paragraph start within header text: an anchor with a number, a `1.` line, or `1. (C)`
+# after a double space in flattened text.
+PARA_START_RE = re.compile(
+    r"¶[ \t]*\d|(?:(?<=\n)|^)[ \t]*1[ \t]?\.[ \t]|(?<=  )1[ \t]?\.[ \t]{1,4}\(")
+BLANK_LINE_RE = re.compile(r"\n[ \t\\]*\n")
+
+
+class _Key:
+    """A keyword match found by a second pattern, shaped like a FIELD_RE match."""
+
+    def __init__(self, text: str, start: int) -> None:
+        self.text, self.pos = text, start
+
+    def group(self, name: str = "key") -> str:
+        return self.text
+
+    def start(self, name: str = "key") -> int:
+        return self.pos
+
+    def end(self, name: str = "key") -> int:
+        return self.pos + len(self.text)
+
+
+@dataclass
+class Field:
+    kind: str
+    key: str
+    value: str
+    start: int
+    end: int
+
+
+def iter_fields(text: str, start: int, stop: int) -> list[Field]:
+    """The header fields between start and stop, each with its raw value."""
+    keys: list[tuple[str, re.Match[str]]] = []
+    for m in FIELD_RE.finditer(text, start, stop):
+        kind = next(k for k in ("eo", "tags", "subject", "ref", "classified") if m.group(k))
+        keys.append((kind, m))
+    for m in GLUED_FIELD_RE.finditer(text, start, stop):
+        if m.group("key2"):
+            m = _Key(m.group("key2"), m.start("key2"))
+        key = m.group("key").upper()
+        kind = "tags" if key.startswith("TAGS") else "subject" if key.startswith("SUBJ") else "eo"
+        if not any(k.start("key") <= m.start() < k.end("key") for _, k in keys):
+            keys.append((kind, m))
+    keys.sort(key=lambda pair: pair[1].start("key"))
+    fields: list[Field] = []
+    for i, (kind, m) in enumerate(keys):
+        value_start = m.end("key")
+        value_end = keys[i + 1][1].start("key") if i + 1 < len(keys) else stop
+        if kind != "eo":  # E.O. values span DECL, which is part of the same line
+            blank = BLANK_LINE_RE.search(text, value_start, value_end)
+            if blank:
+                value_end = blank.start()
+        fields.append(Field(kind, m.group("key"), text[value_start:value_end], m.start("key"), value_end))
+    return fields
+
+
+def one_line(text: str) -> str:
+    """Join wrapped lines and squeeze whitespace."""
+    return " ".join(text.replace("\\", " ").split())
+
+
+# E.O. and DECL --------------------------------------------------------------------------
+
+_EO_RE = re.compile(r"^[ \t:]*(1[12]\d{3})")
+_DECL_RE = re.compile(r"DECL(?:ASSIFY)?(?:[ \t]*ON)?[ \t]*:?[ \t]*(?P<value>"
+                      r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|OADR|X\d(?:[ \t]*,?[ \t]*X\d)*|"
+                      r"[A-Z]+(?:[ \t]+[A-Z]+){0,2}|\d{1,2}[ \t]+[A-Z]{3,9}[ \t]+\d{2,4})", re.IGNORECASE)
+
+
+def parse_eo(value: str) -> tuple[str | None, str | None]:
+    """'12958: DECL: 08/20/2019' → ('12958', '08/20/2019'); N/A and OADR kept as written."""
+    match = _EO_RE.match(value)
+    eo = match.group(1) if match else None
+    decl = _DECL_RE.search(value)
+    declassify = None
+    if decl:
+        declassify = decl.group("value").upper()
+        if re.fullmatch(r"TAGS?|SUBJECT|N", declassify.split()[0]):
+            declassify = None
+        elif declassify[0].isalpha() and declassify.split()[-1] in ("TAGS", "TAG", "SUBJECT"):
+            declassify = " ".join(declassify.split()[:-1]) or None
+    return eo, declassify
+
+
+# TAGS -----------------------------------------------------------------------------------
+
+_TAG_RE = re.compile(r"[A-Z][A-Z0-9_-]{1,11}")
+
+
+def parse_tags(value: str) -> list[str]:
+    """'KISL PREL PTER', 'MARR, MOPS, UK' → ['KISL', 'PREL', 'PTER']."""
+    tags: list[str] = []
+    for token in re.split(r"[\s,;]+", value.strip()):
+        token = token.strip(".").upper()
+        if _TAG_RE.fullmatch(token) and token not in tags:
+            tags.append(token)
+        elif token:
+            break  # the field ran into text that is not tags
+    return tags
+
+
+# SUBJECT --------------------------------------------------------------------------------
+
+def parse_subject(value: str) -> str | None:
+    """The subject on one line; None when empty."""
+    text = one_line(value)
+    return text or None
+
+
+# REF ------------------------------------------------------------------------------------
+
+_REF_SPLIT = re.compile(r"(?:(?<=\s)|^|(?<=[;,]))¶?\(?([A-Z])(?:\.|\))[ \t]+(?=\S)")
+
+
+def parse_references(value: str) -> list[str]:
+    """'A. STATE 152009 B. LONDON 1818' → ['STATE 152009', 'LONDON 1818']; one entry otherwise."""
+    text = one_line(value.replace("¶", " ¶"))
+    if not text:
+        return []
+    parts = _REF_SPLIT.split(text)
+    entries: list[str] = []
+    if len(parts) > 1:
+        head = parts[0].strip(" ;,¶")
+        if head:
+            entries.append(head)
+        entries.extend(parts[i + 1].strip(" ;,¶") for i in range(1, len(parts) - 1, 2))
+    else:
+        entries.append(text.strip(" ;,¶"))
+    return [e for e in entries if e]
+
+
+# Classified By --------------------------------------------------------------------------
+
+_REASONS_RE = re.compile(
+    r"(?:,|\.|;)?[ \t]*(?:for[ \t]+|under[ \t]+)?(?:E\.?O\.?[ \t]*1[12]\d{3}[ \t,]*)?"
+    r"\bREASONS?\b[ \t]*:?[ \t]*(?P<reasons>[^\n]*?(?:\d[ \t]?\.[ \t]?\d[^\n]*?)?)[ \t.]*$",
+    re.IGNORECASE | re.MULTILINE)
+_REASONS_TAIL = re.compile(r"^(?P<keep>.*?\d[ \t]?\.[ \t]?\d[ \t]*(?:\(?[A-H]\)?(?:[ \t]*(?:,|AND|&|/)[ \t]*\(?[A-H]\)?)*)?\.?)",
+                           re.IGNORECASE)
+
+
+def parse_classified_by(value: str) -> tuple[str | None, str | None]:
+    """'Political Counselor Robin Quinville, Reasons 1.4 (B,D)' → (by, '1.4 (B,D)')."""
+    text = one_line(value)
+    if not text:
+        return None, None
+    match = _REASONS_RE.search(text)
+    if not match:
+        return text.strip(" :,.") or None, None
+    by = text[: match.start()].strip(" :,.;") or None
+    reasons = match.group("reasons").strip(" :")
+    tail = _REASONS_TAIL.match(reasons)
+    if tail:
+        reasons = tail.group("keep")
+    reasons = reasons.strip(" .") or None
+    return by, reasons
+
+
+# Caveats --------------------------------------------------------------------------------
+
+CAVEAT_RE = re.compile(
+    r"(?P<sipdis>SIPDIS)|(?P<noforn>NOFORN|NO[ \t]FOREIGN[ \t]DISSEM\w*)"
+    r"|(?P<nointernet>NOT[ \t]+FOR[ \t]+INTERNET(?:[ \t]+DISTRIBUTION)?)"
+    r"|(?P<fouo>FOR[ \t]+OFFICIAL[ \t]+USE[ \t]+ONLY|\bFOUO\b)"
+    r"|(?P<sensitive>\bSENSITIVE\b(?![ \t]+BUT[ \t]+UNCLASSIFIED)|SENSITIVE[ \t]+BUT[ \t]+UNCLASSIFIED|\bSBU\b)"
+    r"|(?P<exdis>\bEXDIS\b)|(?P<nodis>\bNODIS\b)|(?P<limdis>\bLIMDIS\b)|(?P<orcon>\bORCON\b)"
+    r"|(?P<noconsent>\bNOCONTRACT\b)|(?P<relto>\bREL[ \t]+TO\b[A-Z ,]{0,40})"
+)
+CAVEAT_NAMES = {
+    "sipdis": "SIPDIS", "noforn": "NOFORN", "nointernet": "NOT FOR INTERNET DISTRIBUTION",
+    "fouo": "FOUO", "sensitive": "SENSITIVE", "exdis": "EXDIS", "nodis": "NODIS",
+    "limdis": "LIMDIS", "orcon": "ORCON", "noconsent": "NOCONTRACT",
+}
+
+
+def find_caveats(text: str) -> list[str]:
+    """Caveats written in a cable's head (SIPDIS even when glued: `001352SIPDISE.O.`)."""
+    found: list[str] = []
+    for match in CAVEAT_RE.finditer(text):
+        kind = match.lastgroup
+        if kind == "relto":
+            continue
+        name = CAVEAT_NAMES[kind]
+        if name not in found:
+            found.append(name)
+    return found
+
+
+# Site classification --------------------------------------------------------------------
+
+def site_classification(level: str | None, caveats: list[str]) -> str | None:
+    """The classification as the cablegate site writes it: level plus NOFORN or FOUO."""
+    if not level:
+        return None
+    if "NOFORN" in caveats and level != "UNCLASSIFIED":
+        return f"{level}//NOFORN"
+    if level == "UNCLASSIFIED" and ({"SENSITIVE", "FOUO"} & set(caveats)):
+        return "UNCLASSIFIED//FOR OFFICIAL USE ONLY"
+    return level
+
+
+# Partial extract ------------------------------------------------------------------------
+
+PARTIAL_RE = re.compile(r"partial extract of the original cable", re.IGNORECASE)
+
+
+def is_partial(text: str) -> bool:
+    return bool(PARTIAL_RE.search(text))
+
+
+# The head of a body: banner, caveats, address lines and fields ---------------------------
+
+_FIRST_FIELD_WITHIN = 2500  # characters after the banner where the first field may start
+_FIELD_GAP = 600  # characters of non-field text allowed between two fields
+_LONG_VALUE = 400  # a field value longer than this ran into text in flattened input
+_CLASSIFIED_END_RE = re.compile(
+    r"REASONS?\b[^\n]{0,20}?\d[ \t]?\.[ \t]?\d[ \t]*(?:\(?[A-H]\)?(?:[ \t]*(?:,|AND|&|/)[ \t]*\(?[A-H]\)?)*)?\.?",
+    re.IGNORECASE)
+_DOUBLE_SPACE = re.compile(r"[ \t]{2,}")
+
+
+@dataclass
+class Head:
+    """What the head of a body says, and where the head ends."""
+
+    banner: Banner | None = None
+    caveats: list[str] = field(default_factory=list)
+    executive_order: str | None = None
+    declassify_on: str | None = None
+    tags: list[str] = field(default_factory=list)
+    subject: str | None = None
+    references: list[str] = field(default_factory=list)
+    classified_by: str | None = None
+    reasons: str | None = None
+    start: int = 0  # where the banner starts (text before it is not part of the cable)
+    end: int = 0  # where the paragraph text starts
+    warnings: list[str] = field(default_factory=list)
+
+
+def _trim_value(kind: str, text: str, start: int, end: int) -> int:
+    """Where a field's value really ends, for values that ran on into body text."""
+    value = text[start:end]
+    if kind == "classified":
+        match = _CLASSIFIED_END_RE.search(value)
+        if match and (len(value) > _LONG_VALUE or "\n" in value[match.end():].strip()):
+            return start + match.end()
+        if len(value) > _LONG_VALUE:
+            newline = value.find("\n")
+            return start + (newline if newline > 0 else _LONG_VALUE)
+    elif len(value) > _LONG_VALUE or (kind in ("subject", "tags") and "\n" not in value.strip()
+                                      and len(value) > 160):
+        if kind == "tags":
+            tags_end = re.match(r"[ \t]*(?:[A-Z][A-Z0-9_-]{1,11}[ \t,;]*)*", value)
+            return start + (tags_end.end() if tags_end else 0)
+        gap = _DOUBLE_SPACE.search(value, 10)
+        if gap:
+            return start + gap.start()
+        if len(value) > _LONG_VALUE:
+            return start + _LONG_VALUE
+    return end
+
+
+def parse_head(body: str) -> Head:
+    """Read the banner and header fields at the top of a body; `end` is where text begins."""
+    head = Head()
+    banner = find_banner(body)
+    head.banner = banner
+    zone = banner.end if banner else 0
+    head.start = banner.start if banner else 0
+    para = PARA_START_RE.search(body, zone)
+    stop = para.start() if para else len(body)
+    fields = iter_fields(body, zone, stop)
+    chained: list[Field] = []
+    last_end = zone
+    for f in fields:
+        limit = _FIRST_FIELD_WITHIN if not chained else _FIELD_GAP
+        if f.start - last_end > limit:
+            break
+        f.end = _trim_value(f.kind, body, f.start + len(f.key), f.end)
+        f.value = body[f.start + len(f.key): f.end]
+        chained.append(f)
+        last_end = f.end
+    caveat_text = [banner.written if banner else ""]
+    previous = zone
+    for f in chained:
+        caveat_text.append(body[previous:f.start])
+        previous = f.end
+        if f.kind == "eo":
+            caveat_text.append(f.value)
+            eo, decl = parse_eo(f.value)
+            head.executive_order = head.executive_order or eo
+            head.declassify_on = head.declassify_on or decl
+        elif f.kind == "tags" and not head.tags:
+            head.tags = parse_tags(f.value)
+        elif f.kind == "subject" and head.subject is None:
+            head.subject = parse_subject(f.value)
+        elif f.kind == "ref":
+            head.references.extend(parse_references(f.value))
+        elif f.kind == "classified" and head.classified_by is None:
+            head.classified_by, head.reasons = parse_classified_by(f.value)
+    if chained:
+        head.end = chained[-1].end
+    else:
+        head.end = _caveat_lines_end(body, zone, stop)
+        caveat_text.append(body[zone:head.end])
+    caveats = list(banner.caveats) if banner else []
+    for caveat in find_caveats(" ".join(caveat_text)):
+        if caveat not in caveats:
+            caveats.append(caveat)
+    head.caveats = caveats
+    if banner is None:
+        head.warnings.append("no classification banner")
+    if head.subject is None:
+        head.warnings.append("no SUBJECT line")
+    return head
+
+
+_CAVEAT_LINE_RE = re.compile(r"[ \t]*(?:(?:" + CAVEAT_RE.pattern + r")[ \t,/]*)*[ \t\\]*(?:\n|$)")
+
+
+def _caveat_lines_end(body: str, start: int, stop: int) -> int:
+    """After a banner with no fields: skip the lines that hold only caveats."""
+    pos = start
+    newline = body.find("\n", pos, stop)
+    if newline < 0:
+        return start
+    pos = newline + 1
+    while pos < stop:
+        match = _CAVEAT_LINE_RE.match(body, pos, stop)
+        if not match or match.end() == pos:
+            break
+        pos = match.end()
+    return pos

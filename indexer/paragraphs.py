@@ -1,0 +1,324 @@
+"""Paragraph rules: split a cable's text into numbered paragraphs with markings and headings.
+
+Works on text with line breaks and on text whose line breaks were flattened into spaces.
+Every scan is a precompiled regex over bounded repetitions or a linear loop, so a
+megabyte of spaces or dashes costs linear time.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from indexer.header import BANNER_RE
+from indexer.model import Paragraph, normalize_level
+
+# --- cleanup: continuation headers, section lines, page breaks -----------------------------
+
+# `NEW DELHI 00009127 002 OF 006`, `MONTERREY 00000527  001.2 OF 002`
+CONTINUATION_RE = re.compile(
+    r"(?:[A-Z][A-Z'.-]{0,20}[ \t]){1,4}[ \t]?\d{8}[ \t]{1,4}\d{3}(?:\.\d)?[ \t]{1,4}OF[ \t]{1,4}\d{3}\b")
+SECTION_LINE_RE = re.compile(r"(?m)^[ \t]*SECTION[ \t]+\d{1,3}[ \t]+OF[ \t]+\d{1,3}[ \t]*$")
+# Old teletype page breaks: `PAGE 02        STATE  123456  211358Z`
+PAGE_BREAK_RE = re.compile(r"(?m)^[ \t]*PAGE[ \t]+\d{2,3}\b[^\n]{0,80}$")
+NON_NUMERIC_ANCHOR_RE = re.compile(r"¶(?=[ \t]*[^\d\s])|¶(?=\s*$)")
+
+
+def clean_text(text: str, station: str | None = None, number: int | None = None) -> str:
+    """Remove continuation headers, repeated banners, section lines and page breaks."""
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if "\\\n" in text:  # CSV dumps that kept a backslash before each line break
+        text = text.replace("\\\n", "\n")
+    text = CONTINUATION_RE.sub(" ", text)
+    if station is not None and number is not None:
+        def _banner(match: re.Match[str]) -> str:
+            same = (match.group("station") or "").upper() == station and int(match.group("number")) == number
+            return " " if same else match.group(0)
+        text = BANNER_RE.sub(_banner, text)
+    text = SECTION_LINE_RE.sub("", text)
+    text = PAGE_BREAK_RE.sub("", text)
+    text = NON_NUMERIC_ANCHOR_RE.sub("", text)
+    return text
+
+
+# --- paragraph starts ----------------------------------------------------------------------
+
+PARA_START_RE = re.compile(
+    r"¶[ \t]*(?P<anchored>\d{1,3})[ \t]?\.?"  # an anchor: a paragraph start for sure
+    r"|(?:(?<=\n)|^)[ \t]{0,8}(?P<line>\d{1,3})[ \t]?\.(?=[ \t]|\(|$)"  # `2.` at a line start
+    r"|(?<=[ \t])(?P<inline>\d{1,3})[ \t]?\.[ \t]{1,4}(?=\()"  # flattened: `... 2.  (U) ...`
+    r"|(?<=[ \t]{2})(?P<inline2>\d{1,3})[ \t]?\.[ \t]{1,4}(?=[A-Z])",  # flattened: `...  2.  The`
+    re.MULTILINE,
+)
+MAX_GAP = 3  # a paragraph number may skip at most this many numbers
+
+
+@dataclass
+class Start:
+    number: int
+    start: int  # where the number begins
+    text_start: int  # where the paragraph text begins (after the number)
+    anchored: bool
+
+
+def find_starts(text: str) -> list[Start]:
+    """Paragraph starts: numbers that increase sensibly (by 1, or skip at most MAX_GAP-1)."""
+    starts: list[Start] = []
+    previous = 0
+    for match in PARA_START_RE.finditer(text):
+        kind = match.lastgroup
+        number = int(match.group(kind))
+        if kind in ("anchored", "line"):
+            sensible = previous < number <= previous + MAX_GAP
+        else:  # inline numbers are weaker evidence: only the next number
+            sensible = number == previous + 1
+        if not sensible:
+            continue
+        starts.append(Start(number, match.start(), match.end(), kind == "anchored"))
+        previous = number
+    return starts
+
+
+def sensible_numbers(numbers: list[int]) -> list[int]:
+    """The anchor numbers find_starts keeps (for comparing with a page's ¶ anchors)."""
+    kept: list[int] = []
+    previous = 0
+    for number in numbers:
+        if previous < number <= previous + MAX_GAP:
+            kept.append(number)
+            previous = number
+    return kept
+
+
+# --- markings ------------------------------------------------------------------------------
+
+MARKING_RE = re.compile(r"[ \t]*\([ \t]?(?P<marking>[A-Za-z]{1,4}(?:[ \t]?(?:/{1,2}|-|[ \t])[ \t]?[A-Za-z][A-Za-z ,.]{0,40}?){0,4})[ \t]?\)")
+_LEVEL_CODES = {"U": "UNCLASSIFIED", "SBU": "UNCLASSIFIED", "C": "CONFIDENTIAL", "S": "SECRET",
+                "TS": "TOP SECRET", "CNF": "CONFIDENTIAL", "SNF": "SECRET", "LOU": "UNCLASSIFIED",
+                "UNCLASSIFIED": "UNCLASSIFIED", "CONFIDENTIAL": "CONFIDENTIAL", "SECRET": "SECRET",
+                "SE": "SECRET"}
+_CAVEAT_CODES = {"NF": "NOFORN", "NOFORN": "NOFORN", "FOUO": "FOUO", "SBU": "SENSITIVE",
+                 "FGI": "FGI", "OC": "ORCON", "ORCON": "ORCON", "PROPIN": "PROPIN"}
+
+
+def parse_marking(marking: str) -> tuple[str | None, list[str]] | None:
+    """'C/NF' → ('CONFIDENTIAL', ['NOFORN']); None when it is not a classification marking."""
+    parts = [p.strip() for p in re.split(r"/{1,2}|-(?=[A-Za-z])", marking) if p.strip()]
+    if not parts:
+        return None
+    first = parts[0].upper()
+    level_code = first.split()[0] if first.split() else first
+    if level_code not in _LEVEL_CODES:
+        return None
+    level = normalize_level(_LEVEL_CODES[level_code])
+    caveats: list[str] = []
+    if level_code in ("SBU",):
+        caveats.append("SENSITIVE")
+    if level_code in ("CNF", "SNF"):
+        caveats.append("NOFORN")
+    rest = parts[1:]
+    if " " in first and not rest:  # `C - ENTIRE TEXT`, `S REL UK`
+        rest = [first.split(None, 1)[1]]
+    for part in rest:
+        key = part.upper()
+        if key in _CAVEAT_CODES:
+            caveats.append(_CAVEAT_CODES[key])
+        elif key.startswith("REL"):
+            caveats.append("REL " + re.sub(r"^REL(?:EASABLE)?[ \t]*(?:TO)?[ \t]*", "", key).strip())
+        elif key in _LEVEL_CODES:
+            continue
+        elif re.fullmatch(r"[A-Z]{1,6}", key):
+            caveats.append(key)
+        else:
+            return None if not caveats and len(key) > 12 else (level, caveats)
+    return level, caveats
+
+
+def take_marking(text: str, pos: int) -> tuple[str | None, str | None, list[str], int]:
+    """A marking right at pos: (written, level, caveats, position after it)."""
+    match = MARKING_RE.match(text, pos)
+    if not match:
+        return None, None, [], pos
+    parsed = parse_marking(match.group("marking"))
+    if parsed is None:
+        return None, None, [], pos
+    level, caveats = parsed
+    return " ".join(match.group("marking").split()), level, caveats, match.end()
+
+
+# --- headings ------------------------------------------------------------------------------
+
+_CONNECTORS = frozenset("a an and at by for from in of on or the to vs with under over into not & -".split())
+_SENTENCE_END = (".", "!", "?", ":", ";", ")", '"', "”")
+_HEADING_MAX = 120
+_MARKERS_END = re.compile(r"\bEND[ \t]+(?:OF[ \t]+)?(?:SUMMARY|COMMENT)\b\.?", re.IGNORECASE)
+
+
+def _dash_run_start(text: str, end: int) -> int:
+    """Start of a trailing run of dashes/underscores/equals and spaces ending at `end` (linear)."""
+    i = end
+    dashes = 0
+    while i > 0 and text[i - 1] in "-_= \t\n*":
+        if text[i - 1] in "-_=*":
+            dashes += 1
+        i -= 1
+    return i if dashes >= 3 else end
+
+
+def _is_heading_word(word: str) -> bool:
+    core = word.strip("\"'“”‘’(),&")
+    if not core:
+        return word in ("&", "-", "--")
+    if core.lower() in _CONNECTORS:
+        return True
+    return core[0].isupper() or core[0].isdigit()
+
+
+def split_trailing_heading(chunk: str) -> tuple[str, str | None]:
+    """A section heading at the end of a paragraph's text: (text without it, heading).
+
+    Headings are underlined with dashes (on their own line, or glued to the end of the
+    paragraph in Markdown renderings), boxed (`--- SUMMARY ---`), or a short line alone.
+    """
+    end = len(chunk.rstrip())
+    if end == 0:
+        return chunk, None
+    dash_start = _dash_run_start(chunk, end)
+    if dash_start == end:
+        return _bare_heading(chunk, end)
+    before = chunk[:dash_start].rstrip()
+    if not before:
+        return "", None
+    seg_start = max(before.rfind("\n"), before.rfind("  ")) + 1
+    segment = before[seg_start:].strip(" \t-_=*")
+    if segment and len(segment) <= _HEADING_MAX and not segment.endswith((".", "!", "?", ";", ",")) \
+            and _looks_like_heading(segment):
+        rest = before[:seg_start]
+        rest = rest[:_dash_run_start(rest, len(rest.rstrip()))]  # a box's upper rule
+        return (rest.rstrip() + "\n") if rest.strip() else "", segment.rstrip(":")
+    return _glued_heading(before)
+
+
+def _looks_like_heading(segment: str) -> bool:
+    words = segment.split()
+    if not words or len(words) > 16:
+        return False
+    return sum(_is_heading_word(w) for w in words) >= len(words) * 0.7 and _is_heading_word(words[0])
+
+
+def _glued_heading(before: str) -> tuple[str, str | None]:
+    """Markdown renderings glue the heading to the paragraph: take its trailing Title-Case run."""
+    words = before.split(" ")
+    i = len(words)
+    while i > 0:
+        word = words[i - 1]
+        if not word:
+            i -= 1
+            continue
+        if word.endswith(_SENTENCE_END) or not _is_heading_word(word):
+            break
+        i -= 1
+    run = [w for w in words[i:] if w]
+    while run and run[0].strip("\"'“”‘’(").lower() in _CONNECTORS:
+        run.pop(0)
+    if not run or len(" ".join(run)) > _HEADING_MAX:
+        return before, None
+    heading = " ".join(run)
+    cut = before.rfind(heading)
+    if _MARKERS_END.search(heading):
+        return before, None
+    return before[:cut].rstrip(), heading
+
+
+_BARE_HEADING_RE = re.compile(r"\n[ \t]*\n[ \t]*(?P<h>[^\n]{1,80}?)[ \t:]*\n?[ \t]*$")
+
+
+def _bare_heading(chunk: str, end: int) -> tuple[str, str | None]:
+    """A short heading line on its own after a blank line, without dashes."""
+    match = _BARE_HEADING_RE.search(chunk, max(0, end - 90), end)
+    if not match:
+        return chunk, None
+    heading = match.group("h").strip()
+    words = heading.split()
+    if not words or len(words) > 8 or heading.endswith((".", ",", ";", "?", "!")) or not heading[0].isupper():
+        return chunk, None
+    if not (heading.isupper() or _looks_like_heading(heading)) or heading.isdigit():
+        return chunk, None
+    return chunk[: match.start()].rstrip() + "\n", heading.rstrip(":")
+
+
+# --- summary and comment -------------------------------------------------------------------
+
+_SUMMARY_START = re.compile(r"^[\W_]{0,4}(?:EXECUTIVE[ \t]+)?SUMMARY(?:[ \t]+AND[ \t]+COMMENT)?\b[ \t]*[:.-]?", re.IGNORECASE)
+_COMMENT_START = re.compile(r"^[\W_]{0,4}COMMENTS?\b[ \t]*(?:[:.-]|AND\b)?", re.IGNORECASE)
+_SUMMARY_END = re.compile(r"\bEND[ \t]+(?:OF[ \t]+)?SUMMARY\b", re.IGNORECASE)
+_COMMENT_END = re.compile(r"\bEND[ \t]+(?:OF[ \t]+)?COMMENTS?\b", re.IGNORECASE)
+_SUMMARY_ANY = re.compile(r"(?<![A-Za-z])(?:SUMMARY|Summary)[ \t]*:", 0)
+_COMMENT_ANY = re.compile(r"(?<![A-Za-z(])(?:COMMENT|Comment)[ \t]*:")
+
+
+# --- the whole split -----------------------------------------------------------------------
+
+def join_lines(text: str) -> str:
+    """Wrapped lines joined into flowing text; whitespace squeezed."""
+    return " ".join(text.split())
+
+
+def split_paragraphs(text: str) -> tuple[list[Paragraph], list[str]]:
+    """The numbered paragraphs of a cable's text (after its header fields), plus warnings."""
+    warnings: list[str] = []
+    starts = find_starts(text)
+    chunks: list[tuple[int, int, int, int]] = []  # number, number start, text start, end
+    if not starts or text[: starts[0].start].strip():
+        chunks.append((0, 0, 0, starts[0].start if starts else len(text)))
+    for i, start in enumerate(starts):
+        end = starts[i + 1].start if i + 1 < len(starts) else len(text)
+        chunks.append((start.number, start.start, start.text_start, end))
+    if starts and starts[0].number != 1:
+        warnings.append(f"paragraph numbering starts at {starts[0].number}")
+    paragraphs: list[Paragraph] = []
+    heading: str | None = None
+    in_summary = in_comment = False
+    heading_summary = heading_comment = False
+    for index, (number, _, text_start, end) in enumerate(chunks):
+        chunk = text[text_start:end]
+        next_heading = None
+        if index + 1 < len(chunks):
+            chunk, next_heading = split_trailing_heading(chunk)
+        marking, level, caveats, after = take_marking(chunk, 0)
+        if number == 0 and marking is None:
+            chunk_text = chunk
+        else:
+            chunk_text = chunk[after:]
+        body = join_lines(chunk_text)
+        # summary / comment regions
+        head = body[:60]
+        starts_summary = bool(_SUMMARY_START.match(head))
+        starts_comment = bool(_COMMENT_START.match(head))
+        para_summary = in_summary or starts_summary or heading_summary
+        para_comment = in_comment or starts_comment or heading_comment
+        # carry the regions over to the next paragraph
+        if starts_summary or (not in_summary and _SUMMARY_ANY.search(body)):
+            in_summary = True
+        if _SUMMARY_END.search(body):
+            in_summary = False
+        if starts_comment or (not in_comment and _COMMENT_ANY.search(body) and not _COMMENT_END.search(body)):
+            in_comment = True
+        if _COMMENT_END.search(body):
+            in_comment = False
+        if body or number > 0:
+            paragraphs.append(Paragraph(
+                number=number, text=body, marking=marking, level=level, caveats=caveats,
+                heading=heading if number > 0 else None,
+                in_summary=para_summary, in_comment=para_comment))
+        if next_heading is not None:
+            heading = " ".join(next_heading.split())
+            key = heading.lower()
+            heading_summary = "summary" in key
+            heading_comment = "comment" in key
+            if heading_summary or heading_comment:
+                in_summary = in_summary and heading_summary
+                in_comment = in_comment and heading_comment
+            else:
+                in_summary = in_comment = False
+    return paragraphs, warnings

@@ -1,0 +1,179 @@
+"""The cable rules: turn what a format read (RawCable) into a Cable, and the parse entry points."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+
+from indexer.formats.base import RawCable
+from indexer.header import (Banner, DateTimeGroup, Head, find_dtg, find_routing, is_partial,
+                            parse_head, site_classification)
+from indexer.model import Cable, ParseError, Reference
+from indexer.origin import origin_from_sender, origin_from_station
+from indexer.paragraphs import clean_text, split_paragraphs
+
+OnSkip = Callable[[str, str], None]
+
+_REFID_RE = re.compile(r"^(?P<year>\d{2})(?P<station>[A-Z][A-Z]*?)0*(?P<number>\d+)$")
+_DECL_YEAR_RE = re.compile(r"(?:^|/)((?:19|20)\d{2})(?:/|$)")
+
+
+def canonical_refid(refid: str | None) -> str | None:
+    """'09 LONDON 001933' → '09LONDON1933'; None when it is not shaped like a refid."""
+    if not refid:
+        return None
+    key = re.sub(r"[\s_-]", "", refid).upper()
+    match = _REFID_RE.match(key)
+    if not match:
+        return None
+    return f"{match.group('year')}{match.group('station')}{int(match.group('number'))}"
+
+
+def refid_from_banner(banner: Banner | None, year: int | None) -> str | None:
+    """Banner station and number plus a year: `LONDON 001933` in 2009 → 09LONDON1933."""
+    if banner is None or banner.station is None or banner.number is None or year is None:
+        return None
+    return canonical_refid(f"{year % 100:02d}{banner.station.replace(' ', '')}{banner.number}")
+
+
+def _year_from_decl(declassify_on: str | None) -> int | None:
+    """Cables are usually declassified after ten years: a last resort for the refid's year."""
+    if not declassify_on:
+        return None
+    match = _DECL_YEAR_RE.search(declassify_on)
+    return int(match.group(1)) - 10 if match else None
+
+
+def _created(raw: RawCable, dtg: DateTimeGroup | None, warnings: list[str]) -> datetime | None:
+    """The source's date and hour, with the minute of the date-time group when they agree."""
+    when = dtg.when if dtg else None
+    if raw.created is None:
+        return when
+    if when is not None and when.date() == raw.created.date() and when.hour == raw.created.hour:
+        return raw.created.replace(minute=when.minute, second=0, microsecond=0)
+    if when is not None:
+        warnings.append(f"date-time group {dtg.written} disagrees with the stated date {raw.created:%Y-%m-%d %H}h")
+    return raw.created.replace(minute=0, second=0, microsecond=0)
+
+
+def _refid(raw: RawCable, head: Head, created: datetime | None, warnings: list[str]) -> str:
+    stated = canonical_refid(raw.refid)
+    year = created.year if created else None
+    if year is None:
+        year = _year_from_decl(head.declassify_on)
+        if year is not None and stated is None:
+            warnings.append("refid year guessed from the declassification date")
+    from_text = refid_from_banner(head.banner, year)
+    if stated and from_text and stated != from_text:
+        stated_number = _REFID_RE.match(stated).group("number")  # type: ignore[union-attr]
+        text_number = _REFID_RE.match(from_text).group("number")  # type: ignore[union-attr]
+        warnings.append(f"refid {raw.refid} disagrees with the banner ({from_text})")
+        if stated_number != text_number and raw.format == "mongo-jsonl":
+            return from_text  # mongoexport `_id`s are often another cable's
+    refid = stated or from_text
+    if refid is None:
+        raise ParseError("no reference id: neither stated nor a classification banner with a year")
+    return refid
+
+
+def _origin_from_refid(refid: str) -> str | None:
+    match = _REFID_RE.match(refid)
+    return origin_from_station(match.group("station")) if match else None
+
+
+def build_cable(raw: RawCable) -> Cable:
+    """Apply the cable rules to one RawCable. Raises ParseError when it is not a cable."""
+    try:
+        return _build(raw)
+    except (ValueError, IndexError, KeyError, AttributeError) as exc:  # a rule tripped on damaged input
+        raise ParseError(f"damaged cable ({type(exc).__name__}: {exc})") from None
+
+
+def _build(raw: RawCable) -> Cable:
+    body = raw.body.replace("\r\n", "\n").replace("\r", "\n")
+    head = parse_head(body)
+    header = raw.header.replace("\r\n", "\n")
+    routing_text = header + "\n" + body[: head.start]
+    dtg = find_dtg(routing_text)
+    if head.banner is None and dtg is None and head.subject is None and not head.tags \
+            and not raw.refid and not raw.classification:
+        raise ParseError("not a cable: no classification banner, header fields or date-time group")
+    warnings = list(head.warnings)
+    routing = find_routing(routing_text)
+    created = _created(raw, dtg, warnings)
+    refid = _refid(raw, head, created, warnings)
+    level = head.banner.level if head.banner else None
+    classification = " ".join(raw.classification.upper().split()) if raw.classification else None
+    classification = classification or site_classification(level, head.caveats)
+    origin = (raw.origin and " ".join(raw.origin.split())) or origin_from_sender(routing.sender) \
+        or origin_from_station(head.banner.station if head.banner else None) or _origin_from_refid(refid)
+    station = head.banner.station if head.banner else None
+    number = head.banner.number if head.banner else None
+    text = clean_text(body[head.end:], station, number)
+    paragraphs, paragraph_warnings = split_paragraphs(text)
+    warnings.extend(paragraph_warnings)
+    if not paragraphs:
+        warnings.append("no paragraph text")
+    references = [Reference(written=w) for w in head.references]
+    if not references:
+        references = [Reference(written=r, refid=canonical_refid(r)) for r in raw.references if r]
+    return Cable(
+        refid=refid,
+        created=created,
+        released=raw.released,
+        classification=classification,
+        origin=origin,
+        caveats=head.caveats,
+        precedence=dtg.precedence if dtg else None,
+        dtg=dtg.written if dtg else None,
+        sender=routing.sender,
+        recipients=routing.recipients,
+        info=routing.info,
+        executive_order=head.executive_order,
+        declassify_on=head.declassify_on,
+        tags=list(raw.tags) or head.tags,
+        subject=head.subject or (" ".join(raw.subject.split()) if raw.subject else None),
+        references=references,
+        classified_by=head.classified_by,
+        reasons=head.reasons,
+        sections=head.banner.sections if head.banner else None,
+        partial=raw.partial or is_partial(header),
+        header=header,
+        body=body,
+        paragraphs=paragraphs,
+        warnings=warnings,
+        source=raw.source,
+        format=raw.format,
+    )
+
+
+def parse_text(text: str, source: str = "<text>", format: str | None = None) -> Cable:
+    """Read one cable from text in any supported format. ParseError unless exactly one cable."""
+    from indexer.reading import read_text
+
+    raws = read_text(text, source, format)
+    if len(raws) != 1:
+        raise ParseError(f"{source}: expected one cable, found {len(raws)}")
+    try:
+        return build_cable(raws[0])
+    except ParseError as exc:
+        raise ParseError(f"{source}: {exc}") from None
+
+
+def parse_path(path: str | Path, on_skip: OnSkip | None = None) -> Iterator[Cable]:
+    """Every cable in a file or directory (walked recursively; .gz/.bz2/.xz read transparently).
+
+    Input that is not a cable is passed to on_skip(source, reason); without on_skip it
+    raises ParseError.
+    """
+    from indexer.reading import read_path
+
+    for raw in read_path(path, on_skip):
+        try:
+            yield build_cable(raw)
+        except ParseError as exc:
+            if on_skip is None:
+                raise ParseError(f"{raw.source}: {exc}") from None
+            on_skip(raw.source, str(exc))
