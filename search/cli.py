@@ -172,6 +172,45 @@ def optimize_command(index, wait):
 
 # --- search, show, similar (search package) ---
 
+# --- serve (web) ---
+
+
+@cli.command()
+@index_option
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; the default (loopback) lets only this machine in.")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(0, 65535),
+              help="Port to listen on (0: any free port).")
+@click.option("--max-level", "max_level", metavar="LEVEL", default=None,
+              help="Ceiling: no paragraph above this level is served, whatever a request asks.")
+def serve(index: str | None, host: str, port: int, max_level: str | None) -> None:
+    """A local web page for searching and reading the cables (and its JSON API)."""
+    from indexer.model import normalize_level
+    from search.web.app import create_app, is_loopback, make_server
+
+    if max_level:
+        try:
+            max_level = normalize_level(max_level)
+        except ValueError as exc:
+            raise UserError(f"--max-level: {exc}", 2) from None
+    app = create_app(resolve_index(index), max_level=max_level)
+    try:
+        server = make_server(app, host, port)
+    except OSError as exc:
+        raise UserError(f"cannot listen on {host}:{port}: {exc.strerror or exc}", 1) from None
+    if not is_loopback(host):
+        click.echo(f"warning: listening on {host}: anyone who can reach this machine can read "
+                   "the index", err=True)
+    ceiling = f" (ceiling {max_level})" if max_level else ""
+    click.echo(f"serving {resolve_index(index)} on http://{host}:{server.server_port}/{ceiling}"
+               " — Ctrl-C stops", err=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+
 
 def main() -> None:
     """Entry point: `cables`. A closed pipe (`cables search … | head`) is not an error."""

@@ -1,0 +1,212 @@
+"""`cables serve`: a small Flask application over the same Python API as the CLI.
+
+Pages: `/` (search), `/cable/<refid>` (one cable, paragraph anchors `#pN`),
+`/similar/<refid>/<n>`; JSON: `/api/search`, `/api/cable/<refid>`, `/api/similar/<refid>/<n>`,
+the same JSON as the CLI's `--format json`. The ceiling given at start (`max_level`) is
+applied to every request; a request's own `max_level` can only lower it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+from flask import Flask, Response, abort, render_template, request, url_for
+from markupsafe import Markup
+
+from indexer.engines.base import IndexProblem, QueryError
+from indexer.model import LEVELS, level_rank
+
+from .histogram import histogram_svg
+from .params import FACETS, PAGE_SIZES, SORTS, BadParameter, SearchParams, levels_up_to, parse_level
+from .render import cable_json, cable_view, hit_view, result_json, search_kwargs
+
+HERE = Path(__file__).resolve().parent
+
+
+def open_archive(archive_or_path: Any) -> Any:
+    """An Archive given as itself or as its index directory."""
+    if isinstance(archive_or_path, (str, Path)):
+        from search import Archive  # the package's public API; imported late to avoid a cycle
+
+        return Archive(archive_or_path)
+    return archive_or_path
+
+
+def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
+    """The web application over an Archive (or an index path), under an optional ceiling."""
+    archive = open_archive(archive_or_path)
+    ceiling = parse_level(max_level, "max_level") if max_level else None
+    app = Flask(__name__, template_folder=str(HERE / "templates"),
+                static_folder=str(HERE / "static"))
+    app.config.update(ARCHIVE=archive, CEILING=ceiling)
+
+    def params_or_error() -> SearchParams:
+        try:
+            return SearchParams.from_args(request.args, ceiling)
+        except BadParameter as exc:
+            raise _Problem(str(exc), 400) from None
+
+    def search_url(params: SearchParams, endpoint: str = "search_page") -> str:
+        query = urlencode(params.to_args(ceiling))
+        return url_for(endpoint) + (f"?{query}" if query else "")
+
+    def cable_url(refid: str, params: SearchParams | None = None, paragraph: int | None = None) -> str:
+        args: list[tuple[str, str]] = []
+        if params and params.q:
+            args.append(("q", params.q))
+        if params and params.max_level and params.max_level != ceiling:
+            args.append(("max_level", params.max_level))
+        url = url_for("cable_page", refid=refid) + (f"?{urlencode(args)}" if args else "")
+        return url + (f"#p{paragraph}" if paragraph is not None else "")
+
+    @app.context_processor
+    def helpers() -> dict[str, Any]:
+        return {"search_url": search_url, "cable_url": cable_url, "ceiling": ceiling,
+                "levels": LEVELS, "sorts": SORTS, "page_sizes": PAGE_SIZES,
+                "levels_up_to": levels_up_to}
+
+    @app.get("/")
+    def search_page() -> Any:
+        try:
+            params = SearchParams.from_args(request.args, ceiling)
+        except BadParameter as exc:
+            return render_template("search.html", params=SearchParams(max_level=ceiling),
+                                   error=str(exc)), 400
+        context: dict[str, Any] = {"params": params, "error": None, "result": None}
+        if params.q or params.filtered:
+            try:
+                result = archive.search(params.q, **search_kwargs(params, FACETS))
+            except QueryError as exc:
+                context["error"] = f"bad query: {exc}"
+                return render_template("search.html", **context), 400
+            context.update(_result_context(result, params, search_url))
+        else:
+            context["stats"] = archive.stats()
+        return render_template("search.html", **context)
+
+    @app.get("/cable/<refid>")
+    def cable_page(refid: str) -> Any:
+        params = params_or_error()
+        cable = archive.cable(refid, max_level=params.max_level)
+        if cable is None:
+            raise _Problem(f"no cable {refid} in the index", 404)
+        view = cable_view(archive, cable, params)
+        return render_template("cable.html", cable=cable, view=view, params=params)
+
+    @app.get("/similar/<refid>/<int:paragraph>")
+    def similar_page(refid: str, paragraph: int) -> Any:
+        params = params_or_error()
+        result = _similar(archive, refid, paragraph, params)
+        return render_template("similar.html", params=params, refid=refid, paragraph=paragraph,
+                               hits=[hit_view(h) for h in result.hits], total=result.total)
+
+    @app.get("/api/search")
+    def api_search() -> Response:
+        params = params_or_error()
+        try:
+            result = archive.search(params.q, **search_kwargs(params, FACETS))
+        except QueryError as exc:
+            raise _Problem(f"bad query: {exc}", 400) from None
+        return _json(result_json(result, params.q))
+
+    @app.get("/api/cable/<refid>")
+    def api_cable(refid: str) -> Response:
+        params = params_or_error()
+        cable = archive.cable(refid, max_level=params.max_level)
+        if cable is None:
+            raise _Problem(f"no cable {refid} in the index", 404)
+        return _json(cable_json(cable))
+
+    @app.get("/api/similar/<refid>/<int:paragraph>")
+    def api_similar(refid: str, paragraph: int) -> Response:
+        params = params_or_error()
+        return _json(result_json(_similar(archive, refid, paragraph, params), f"{refid}#{paragraph}"))
+
+    @app.errorhandler(_Problem)
+    def problem(exc: "_Problem") -> Any:
+        if request.path.startswith("/api/"):
+            return _json({"error": exc.message}, exc.status)
+        return render_template("error.html", message=exc.message, params=SearchParams(max_level=ceiling)), exc.status
+
+    @app.errorhandler(404)
+    def not_found(exc: Exception) -> Any:
+        return problem(_Problem("not found", 404))
+
+    @app.errorhandler(IndexProblem)
+    def index_problem(exc: IndexProblem) -> Any:
+        return problem(_Problem(str(exc), 503))
+
+    return app
+
+
+class _Problem(Exception):
+    """A request the server refuses, with its one-line message and HTTP status."""
+
+    def __init__(self, message: str, status: int) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+def _json(text_or_data: Any, status: int = 200) -> Response:
+    text = text_or_data if isinstance(text_or_data, str) else json.dumps(text_or_data, ensure_ascii=False)
+    return Response(text, status=status, mimetype="application/json")
+
+
+def _similar(archive: Any, refid: str, paragraph: int, params: SearchParams) -> Any:
+    try:
+        return archive.similar(refid, paragraph, max_level=params.max_level, limit=params.limit)
+    except (KeyError, LookupError):
+        raise _Problem(f"no paragraph {paragraph} in cable {refid} under this ceiling", 404) from None
+
+
+def _result_context(result: Any, params: SearchParams, search_url: Any) -> dict[str, Any]:
+    """What the search template needs beyond the raw result: links, histogram, paging."""
+    facets = {name: [(value, count, search_url(params.narrowed(name, str(value))))
+                     for value, count in result.facets.get(name, [])]
+              for name in ("classification", "level", "origin", "tags")}
+    years = result.facets.get("year", [])
+    unit = params.hist
+    if unit == "auto":
+        numeric = [int(y) for y, c in years if str(y).isdigit() and c]
+        unit = "month" if numeric and max(numeric) - min(numeric) < 3 else "year"
+    histogram = histogram_svg(result.facets.get(unit, []), unit,
+                              lambda key: search_url(params.narrowed(unit, key)))
+    pages = max(1, -(-result.total // params.limit))
+    return {
+        "result": result,
+        "hits": [hit_view(hit) for hit in result.hits],
+        "facets": facets,
+        "histogram": histogram,
+        "hist_unit": unit,
+        "hist_other": search_url(params.but(hist="month" if unit == "year" else "year")),
+        "pages": pages,
+        "prev_url": search_url(params.but(page=params.page - 1)) if params.page > 1 else None,
+        "next_url": search_url(params.but(page=params.page + 1)) if params.page < pages else None,
+        "suggestion_url": (search_url(params.but(q=result.suggestion))
+                           if getattr(result, "suggestion", None) else None),
+        "remove_urls": [(label, value, search_url(params.without(label, tag)))
+                        for label, value, tag in params.active_filters()],
+    }
+
+
+def is_loopback(host: str) -> bool:
+    """Whether `host` only accepts connections from this machine."""
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def make_server(app: Flask, host: str, port: int) -> Any:
+    """A threaded WSGI server for `app` (werkzeug's), bound but not yet serving; port 0 = any."""
+    from werkzeug.serving import make_server as werkzeug_server
+
+    return werkzeug_server(host, port, app, threaded=True)
