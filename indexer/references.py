@@ -107,8 +107,9 @@ class Citation:
     """One cable cited in written text: year if written, station words, number."""
 
     year: int | None  # four digits, or None when the text gives none
-    station_words: tuple[str, ...]
+    station_words: tuple[str, ...]  # the words read as the station
     number: int
+    before: tuple[str, ...] = ()  # words written just before them (a longer station name?)
 
 
 @dataclass
@@ -151,15 +152,16 @@ def find_citations(text: str) -> list[Citation]:
     for match in _CITATION.finditer(text.upper()):
         if _PROSE_AFTER.match(text, match.end("number")):
             continue  # "Christianity 34 years ago": a number in running text
-        words = tuple(match["station"].split())
-        words = _trim_station(words)
+        run = tuple(match["station"].split())
+        words = _trim_station(run)
         if not words:
             continue
+        before = run[:len(run) - len(words)]
         written_year = match["year"] or match["after"]
         year = _four_digit_year(int(written_year)) if written_year else None
         for number in [match["number"], *_NUMBER.findall(match["more"] or "")]:
             if int(number) > 0:
-                found.append(Citation(year, words, int(number)))
+                found.append(Citation(year, words, int(number), before))
     return found
 
 
@@ -186,19 +188,23 @@ def _four_digit_year(year: int) -> int:
     return 1900 + year if year >= 40 else 2000 + year
 
 
-def station_candidates(words: tuple[str, ...], catalog: Catalog | None = None) -> list[str]:
+def station_candidates(words: tuple[str, ...], catalog: Catalog | None = None,
+                       before: tuple[str, ...] = ()) -> list[str]:
     """Station keys the words may name, best first.
 
     The longest run of words that names a multi-word station or (with a catalogue) a known
-    station wins; otherwise the last word alone, or the whole run when it is one alias.
+    station wins, words written before the station included; otherwise the last word alone,
+    or the whole run.
     """
     keys: list[str] = []
-    for start in range(len(words)):
-        suffix = words[start:]
+    run = before + words
+    for start in range(len(run)):
+        suffix = run[start:]
         key = station_key(suffix)
-        if " ".join(suffix) in MULTIWORD_STATIONS or key in STATION_ALIASES.values() and len(suffix) > 1:
+        if len(suffix) > 1 and (" ".join(suffix) in MULTIWORD_STATIONS
+                                or key in STATION_ALIASES.values()):
             keys.append(key)
-        elif catalog and key in catalog.stations:
+        elif catalog and key in catalog.stations and key not in keys:
             keys.append(key)
     last = station_key(words[-1:])
     whole = station_key(words)
@@ -212,7 +218,7 @@ def citation_candidates(citation: Citation, citing: Citing,
                         catalog: Catalog | None = None) -> list[str]:
     """Refids a citation may mean, in the order the written form suggests."""
     candidates: list[str] = []
-    for station in station_candidates(citation.station_words, catalog):
+    for station in station_candidates(citation.station_words, catalog, citation.before):
         for year in _years(citation, station, citing):
             refid = canonical_refid(year, station, citation.number)
             if refid not in candidates:
