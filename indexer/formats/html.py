@@ -12,14 +12,15 @@ import lxml.etree
 import lxml.html
 
 from indexer.formats.base import RawCable
+from indexer.formats.plain import looks_like_cable
 from indexer.formats.text import (
     ANCHOR,
-    looks_like_refid,
     parse_site_date,
     parse_site_datetime,
     place_anchors,
     strip_partial_notice,
     tidy_lines,
+    trusted_refid,
     unwrap_entities,
 )
 from indexer.model import ParseError
@@ -34,11 +35,11 @@ _VIEWING = "Viewing cable "
 def _document(text: str, source: str) -> lxml.html.HtmlElement:
     text = _XML_DECLARATION.sub("", text, count=1)
     if not text.strip():
-        raise ParseError(f"{source}: empty file")
+        raise ParseError("empty file")
     try:
         return lxml.html.document_fromstring(text)
     except (lxml.etree.LxmlError, ValueError) as exc:
-        raise ParseError(f"{source}: unreadable HTML ({exc})") from exc
+        raise ParseError(f"unreadable HTML ({exc})") from exc
 
 
 def pre_text(pre: lxml.html.HtmlElement) -> tuple[str, list[str], list[str]]:
@@ -98,15 +99,17 @@ def read_html_page(text: str, source: str) -> RawCable:
     doc = _document(text, source)
     pres = doc.xpath("//pre")
     table = _table_values(doc)
-    if not pres or not table:
-        raise ParseError(f"{source}: HTML page without a cable (no metadata table or <pre>)")
+    if not table:  # a page of some other mirror: read what its <pre> holds, if anything
+        return _body_pre_cable(doc, source, refid_hint=None)
+    if not pres:
+        raise ParseError("cable page without a <pre> body")
     body_pre = pres[-1]
     header_pre = pres[-2] if len(pres) >= 2 else None
     body, anchors, tags = pre_text(body_pre)
     header = pre_text(header_pre)[0] if header_pre is not None else ""
     header, partial = strip_partial_notice(header)
     if not body.strip():
-        raise ParseError(f"{source}: cable page with an empty body")
+        raise ParseError("cable page with an empty body")
     refid = table.get("reference id") or None
     created = table.get("created")
     released = table.get("released")
@@ -132,20 +135,27 @@ _ARTICLE_LIST = "appears in these articles"
 
 def read_body_pre(text: str, source: str, refid_hint: str | None = None) -> RawCable:
     """A body-only ``<pre>`` page → RawCable; lists of press articles are not cables."""
-    doc = _document(text, source)
+    return _body_pre_cable(_document(text, source), source, refid_hint)
+
+
+def _body_pre_cable(doc: lxml.html.HtmlElement, source: str, refid_hint: str | None) -> RawCable:
     pres = doc.xpath("//pre")
     if not pres:
-        if _ARTICLE_LIST in doc.text_content().lower():
-            raise ParseError(f"{source}: not a cable (a list of press articles)")
-        raise ParseError(f"{source}: not a cable (no <pre> body)")
+        if _ARTICLE_LIST in " ".join(doc.text_content().split()).lower():
+            raise ParseError("not a cable (a list of press articles)")
+        raise ParseError("not a cable (no <pre> body)")
     body, anchors, tags = pre_text(pres[-1])
     if not body.strip():
-        raise ParseError(f"{source}: empty <pre> body")
+        raise ParseError("empty <pre> body")
+    if not looks_like_cable(body.split("\n")):
+        raise ParseError("not a cable (no classification banner, TAGS or SUBJECT in the <pre>)")
+    refid, notes = trusted_refid(refid_hint, body)
     return RawCable(
         source=source,
         format=BODY_PRE,
         body=body,
-        refid=refid_hint if refid_hint and looks_like_refid(refid_hint) else None,
+        refid=refid,
+        notes=notes,
         tags=tags,
         anchors=anchors,
     )

@@ -11,7 +11,7 @@ import re
 
 from indexer.formats.base import RawCable
 from indexer.formats.plain import looks_like_cable, split_header
-from indexer.formats.text import ANCHOR, looks_like_refid, place_anchors, tidy_lines, unwrap_entities
+from indexer.formats.text import ANCHOR, place_anchors, tidy_lines, trusted_refid, unwrap_entities
 from indexer.model import ParseError
 
 MARKDOWN = "markdown"
@@ -31,7 +31,7 @@ def read_markdown(text: str, source: str, refid_hint: str | None = None) -> RawC
     """A Markdown rendering → RawCable."""
     text = tidy_lines(unwrap_entities(text))
     if not text.strip():
-        raise ParseError(f"{source}: empty file")
+        raise ParseError("empty file")
     # The links carry no anchor ids (their target is "#"), so RawCable.anchors stays empty.
     text = _PARAGRAPH_ITEM.sub(lambda m: ANCHOR + m.group(1), text)
     tags = [word.strip() for line in text.split("\n") if _TAGS_LINE.match(line)
@@ -39,12 +39,15 @@ def read_markdown(text: str, source: str, refid_hint: str | None = None) -> RawC
     text = _LINK.sub(lambda m: m.group(1), text)
     header, body = split_header(text.split("\n"))
     if not looks_like_cable(body):
-        raise ParseError(f"{source}: not a cable (no classification banner, TAGS or SUBJECT)")
+        raise ParseError("not a cable (no classification banner, TAGS or SUBJECT)")
+    body_text = place_anchors(tidy_lines("\n".join(body)))
+    refid, notes = trusted_refid(refid_hint, body_text)
     return RawCable(
         source=source,
         format=MARKDOWN,
         header=tidy_lines("\n".join(header)),
-        body=place_anchors(tidy_lines("\n".join(body))),
-        refid=refid_hint if refid_hint and looks_like_refid(refid_hint) else None,
+        body=body_text,
+        refid=refid,
+        notes=notes,
         tags=tags,
     )

@@ -18,15 +18,13 @@ from collections.abc import Iterable, Iterator
 
 from indexer.formats.base import RawCable
 from indexer.formats.records import Skipped
-from indexer.formats.text import parse_site_datetime, strip_partial_notice, unwrap_entities
+from indexer.formats.text import id_agrees_with_banner, parse_site_datetime, strip_partial_notice, unwrap_entities
 from indexer.model import ParseError
 
 JSONL = "mongo-jsonl"
 
 _DECODER = json.JSONDecoder(strict=False)
-_ID_PARTS = re.compile(r"([0-9]{2})([A-Z][A-Z0-9]*?)([0-9]{1,7})")
 _BAD_ESCAPE = re.compile(r"(?<!\\)((?:\\\\)*)\\'")  # \' (not \\') → '
-_WHITESPACE = re.compile(r"\s+")
 
 
 def looks_like_mongo(head: str) -> bool:
@@ -43,16 +41,6 @@ def _loads(line: str) -> tuple[dict, bool]:
     return obj, bool(text[end:].strip())
 
 
-def id_agrees_with_banner(record_id: str, body: str) -> bool:
-    """True when the body's banner names the station and number that ``record_id`` has."""
-    parts = _ID_PARTS.fullmatch(record_id.strip().upper())
-    if not parts:
-        return False
-    station, number = parts.group(2), parts.group(3).lstrip("0") or "0"
-    compact = _WHITESPACE.sub("", body[:400].upper())
-    return re.search(re.escape(station) + r"0{0,7}" + number + r"(?![0-9])", compact) is not None
-
-
 def record_to_cable(obj: dict, source: str) -> RawCable:
     body = obj.get("body")
     if not isinstance(body, str) or not body.strip():
@@ -62,7 +50,8 @@ def record_to_cable(obj: dict, source: str) -> RawCable:
     refid = next((c for c in candidates if c and id_agrees_with_banner(c, body)), None)
     notes: list[str] = []
     if record_id and refid is None:
-        notes.append(f"_id {record_id} disagrees with the banner: refid left to the banner")
+        verdict = "disagrees with" if id_agrees_with_banner(record_id, body) is False else "cannot be checked against"
+        notes.append(f"_id {record_id} {verdict} the banner: refid left to the cable rules")
     header, partial = strip_partial_notice(str(obj.get("header") or ""))
     created = parse_site_datetime(str(obj.get("date_time") or ""))
     return RawCable(

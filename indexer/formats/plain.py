@@ -13,9 +13,9 @@ from indexer.formats.text import (
     ANCHOR,
     PILCROW,
     find_banner,
-    looks_like_refid,
     place_anchors,
     tidy_lines,
+    trusted_refid,
     unwrap_entities,
 )
 from indexer.model import ParseError
@@ -48,13 +48,17 @@ def split_header(lines: list[str]) -> tuple[list[str], list[str]]:
 _CABLE_FIELD_RE = re.compile(r"^[ \t]{0,8}(?:TAGS?\b|SUBJ(?:ECT)?\b|E\.? ?O\.? ?1[0-9]{4})", re.IGNORECASE)
 
 
+_CABLE_FIELD_INLINE = re.compile(r"\b(?:TAGS:|SUBJECT:|E\.O\. ?1[0-9]{4})")
+
+
 def looks_like_cable(lines: list[str]) -> bool:
-    """A banner, a paragraph anchor, or a TAGS / SUBJECT / E.O. line somewhere near the top."""
+    """A banner, a paragraph anchor, or a TAGS / SUBJECT / E.O. field near the top."""
     head = lines[:300]
     return (
         find_banner(head) is not None
-        or any(ANCHOR in line for line in head)
+        or any(line.lstrip().startswith((ANCHOR, PILCROW)) for line in head)
         or any(_CABLE_FIELD_RE.match(line) for line in head)
+        or _CABLE_FIELD_INLINE.search("\n".join(head)[:20000]) is not None
     )
 
 
@@ -62,14 +66,17 @@ def read_plain(text: str, source: str, refid_hint: str | None = None, fmt: str =
     """A plain-text cable → RawCable."""
     text = _LOST_PILCROW.sub(ANCHOR, tidy_lines(unwrap_entities(text)))
     if not text.strip():
-        raise ParseError(f"{source}: empty file")
+        raise ParseError("empty file")
     header, body = split_header(text.split("\n"))
     if not looks_like_cable(body):
-        raise ParseError(f"{source}: not a cable (no classification banner, TAGS or SUBJECT)")
+        raise ParseError("not a cable (no classification banner, TAGS or SUBJECT)")
+    body_text = place_anchors(tidy_lines("\n".join(body)))
+    refid, notes = trusted_refid(refid_hint, body_text)
     return RawCable(
         source=source,
         format=fmt,
         header=tidy_lines("\n".join(header)),
-        body=place_anchors(tidy_lines("\n".join(body))),
-        refid=refid_hint if refid_hint and looks_like_refid(refid_hint) else None,
+        body=body_text,
+        refid=refid,
+        notes=notes,
     )

@@ -114,3 +114,42 @@ def strip_partial_notice(header: str) -> tuple[str, bool]:
     """Remove the site's "This record is a partial extract …" notice: (rest, was it there)."""
     rest, count = _PARTIAL_NOTICE.subn("", header)
     return (tidy_lines(rest), True) if count else (header, False)
+
+
+_ID_PARTS = re.compile(r"([0-9]{2})([A-Z][A-Z0-9]*?)([0-9]{1,7})")
+_WHITESPACE = re.compile(r"\s+")
+
+
+def id_agrees_with_banner(record_id: str, body: str) -> bool | None:
+    """Does the body's banner name the station and number of ``record_id``?
+
+    True / False; None when there is no banner near the top to check against. A redacted
+    station (``XXXXXXXXXXXX 000004``) agrees when the number does.
+    """
+    parts = _ID_PARTS.fullmatch(record_id.strip().upper())
+    if not parts:
+        return False
+    station, number = parts.group(2), parts.group(3).lstrip("0") or "0"
+    wanted = re.compile(r"(?:" + re.escape(station) + r"|XXX+)0{0,7}" + number + r"(?![0-9])")
+    banners = list(_BANNER_RE.finditer(body[:3000]))[:5]
+    for banner in banners:
+        compact = _WHITESPACE.sub("", body[banner.start():banner.start() + 300].upper())
+        if wanted.search(compact):
+            return True
+    return False if banners else None
+
+
+def trusted_refid(name: str | None, body: str) -> tuple[str | None, list[str]]:
+    """A refid from outside the text (a file name) kept only when the banner agrees with it.
+
+    Returns (refid or None, notes). A mirror's file name can name another cable than the one
+    the file holds; then the cable rules derive the refid from the banner.
+    """
+    if not name or not looks_like_refid(name):
+        return None, []
+    agrees = id_agrees_with_banner(name, body)
+    if agrees is None:
+        return name, [f"refid {name} from the file name: no banner to check it against"]
+    if agrees:
+        return name, []
+    return None, [f"file name {name} disagrees with the banner: refid left to the banner"]

@@ -1,0 +1,267 @@
+"""Read files, directories and strings into RawCables, whatever their format.
+
+The format is detected from the content (the first few KB), not from the file name;
+gzip, bzip2 and xz files are decompressed on the fly (recognised by their magic bytes).
+Single-cable formats are read whole; the dump (cables.csv) and mongoexport JSON lines are
+streamed record by record. Every file or record that cannot be read is reported through
+``on_skip(source, reason)`` and the walk goes on.
+"""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import logging
+import lzma
+import os
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from indexer.formats.base import RawCable
+from indexer.formats.csvdump import CSV, iter_csv, looks_like_csv
+from indexer.formats.html import BODY_PRE, HTML, read_body_pre, read_html_page
+from indexer.formats.markdown import MARKDOWN, looks_like_markdown, read_markdown
+from indexer.formats.mongo import JSONL, iter_mongo, looks_like_mongo
+from indexer.formats.plain import PLAIN, read_plain
+from indexer.formats.records import Skipped
+from indexer.model import ParseError
+
+log = logging.getLogger("cablesearch")
+
+FORMATS: frozenset[str] = frozenset({HTML, BODY_PRE, PLAIN, MARKDOWN, CSV, JSONL})
+STREAMED: frozenset[str] = frozenset({CSV, JSONL})
+
+SNIFF_BYTES = 8192
+MAX_FILE_BYTES = 64 * 1024 * 1024  # a single-cable file larger than this is not one cable
+_COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
+# Failures of the file system or a decompressor, turned into skips at the file boundary.
+_READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
+
+OnSkip = Callable[[str, str], None]
+
+
+def _log_skip(source: str, reason: str) -> None:
+    log.warning("skipped %s: %s", source, reason)
+
+
+# --- detection ----------------------------------------------------------------------------
+
+def _looks_like_html_page(head: str) -> bool:
+    start = head.lstrip("\ufeff \t\r\n")[:400].lower()
+    return start.startswith(("<?xml", "<!doctype html", "<html")) or "<html" in start
+
+
+def _has_markup(head: str) -> bool:
+    lower = head.lower()
+    return any(tag in lower for tag in ("<pre", "<code", "<br", "<a href", "<div", "<p>"))
+
+
+def detect_format(head: str) -> str:
+    """The format of a text from its first few KB (plain text when nothing else fits)."""
+    if looks_like_mongo(head):
+        return JSONL
+    if looks_like_csv(head):
+        return CSV
+    if _looks_like_html_page(head):
+        return HTML
+    if _has_markup(head):
+        return BODY_PRE
+    if looks_like_markdown(head):
+        return MARKDOWN
+    return PLAIN
+
+
+# --- decoding -----------------------------------------------------------------------------
+
+def decode_bytes(data: bytes) -> tuple[str, str | None]:
+    """UTF-8 (BOM allowed), else cp1252, else latin-1: (text, a note when not UTF-8)."""
+    try:
+        return data.decode("utf-8-sig"), None
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252"), "not UTF-8: read as cp1252"
+    except UnicodeDecodeError:
+        return data.decode("latin-1"), "not UTF-8: read as latin-1"
+
+
+def _is_binary(head: bytes) -> bool:
+    if b"\x00" in head:
+        return True
+    controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
+    return len(head) > 0 and controls / len(head) > 0.05
+
+
+# --- strings ------------------------------------------------------------------------------
+
+def _refid_hint(source: str) -> str | None:
+    name = Path(source).name
+    for suffix in _COMPRESSED_SUFFIXES:
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    stem = name.split(".")[0]
+    return stem.upper() or None
+
+
+def _read_single(text: str, source: str, fmt: str) -> RawCable:
+    hint = _refid_hint(source)
+    if fmt == HTML:
+        return read_html_page(text, source)
+    if fmt == BODY_PRE:
+        return read_body_pre(text, source, hint)
+    if fmt == MARKDOWN:
+        return read_markdown(text, source, hint)
+    return read_plain(text, source, hint)
+
+
+def _iter_records(fmt: str, lines: Iterable[str], source: str) -> Iterator[RawCable | Skipped]:
+    return iter_csv(lines, source) if fmt == CSV else iter_mongo(lines, source)
+
+
+def read_text(text: str, source: str = "<text>", format: str | None = None) -> list[RawCable]:
+    """Read a string: all its cables. Raises ParseError for a non-cable or a broken record."""
+    if format is not None and format not in FORMATS:
+        raise ParseError(f"{source}: unknown format {format!r} (one of: {', '.join(sorted(FORMATS))})")
+    fmt = format or detect_format(text[:SNIFF_BYTES])
+    if fmt in STREAMED:
+        cables: list[RawCable] = []
+        for item in _iter_records(fmt, text.splitlines(keepends=True), source):
+            if isinstance(item, Skipped):
+                raise ParseError(f"{item.source}: {item.reason}")
+            cables.append(item)
+        if not cables:
+            raise ParseError(f"{source}: no cable records")
+        return cables
+    try:
+        return [_read_single(text, source, fmt)]
+    except ParseError as exc:
+        raise ParseError(f"{source}: {exc}") from exc
+
+
+# --- files --------------------------------------------------------------------------------
+
+def open_binary(path: Path) -> BinaryIO:
+    """Open a file for reading, decompressing gzip, bzip2 or xz by their magic bytes."""
+    raw = open(path, "rb")
+    try:
+        magic = raw.read(6)
+        raw.seek(0)
+    except OSError:
+        raw.close()
+        raise
+    if magic.startswith(b"\x1f\x8b"):
+        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+    if magic.startswith(b"BZh"):
+        return bz2.BZ2File(raw)  # type: ignore[return-value]
+    if magic.startswith(b"\xfd7zXZ\x00"):
+        return lzma.LZMAFile(raw)  # type: ignore[return-value]
+    return raw
+
+
+class _LineDecoder:
+    """Decoded lines of a binary stream; remembers fallbacks and a read error that ended it."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self.fallbacks = 0
+        self.error: str | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        try:
+            for raw in self._stream:
+                text, note = decode_bytes(raw)
+                if note:
+                    self.fallbacks += 1
+                yield text
+        except _READ_ERRORS as exc:
+            self.error = _describe(exc)
+
+
+def _describe(exc: BaseException) -> str:
+    if isinstance(exc, EOFError):
+        return "truncated compressed file"
+    if isinstance(exc, FileNotFoundError):
+        return "file vanished while reading"
+    if isinstance(exc, PermissionError):
+        return "permission denied"
+    text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return f"unreadable: {text[:160]}"
+
+
+def _read_file(path: Path, on_skip: OnSkip) -> Iterator[RawCable]:
+    source = str(path)
+    try:
+        with open_binary(path) as stream:
+            head = stream.read(SNIFF_BYTES)
+            if not head.strip():
+                on_skip(source, "empty file")
+                return
+            if _is_binary(head):
+                on_skip(source, "binary file, not text")
+                return
+            fmt = detect_format(decode_bytes(head)[0])
+            if fmt in STREAMED:
+                yield from _stream_records(path, fmt, on_skip)
+                return
+            data = head + stream.read(MAX_FILE_BYTES + 1 - len(head))
+            if len(data) > MAX_FILE_BYTES:
+                on_skip(source, f"too large for a single cable ({fmt}, over {MAX_FILE_BYTES // 2**20} MB)")
+                return
+    except _READ_ERRORS as exc:
+        on_skip(source, _describe(exc))
+        return
+    text, note = decode_bytes(data)
+    try:
+        cable = _read_single(text, source, fmt)
+    except ParseError as exc:
+        on_skip(source, str(exc))
+        return
+    if note:
+        cable.notes.append(note)
+    yield cable
+
+
+def _stream_records(path: Path, fmt: str, on_skip: OnSkip) -> Iterator[RawCable]:
+    source = str(path)
+    with open_binary(path) as stream:
+        lines = _LineDecoder(stream)
+        seen_fallbacks = 0
+        for item in _iter_records(fmt, lines, source):
+            if isinstance(item, Skipped):
+                on_skip(item.source, item.reason)
+                continue
+            if lines.fallbacks > seen_fallbacks:
+                item.notes.append("some lines not UTF-8: read as cp1252/latin-1")
+                seen_fallbacks = lines.fallbacks
+            yield item
+        if lines.error:
+            on_skip(source, f"{lines.error} (reading stopped)")
+
+
+def _walk(root: Path, on_skip: OnSkip) -> Iterator[Path]:
+    """Files under a directory, sorted, hidden files and directories left out."""
+    def report(error: OSError) -> None:
+        on_skip(str(error.filename or root), _describe(error))
+
+    for folder, dirs, files in os.walk(root, onerror=report):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if not name.startswith("."):
+                yield Path(folder) / name
+
+
+def read_path(path: str | os.PathLike[str], on_skip: OnSkip | None = None) -> Iterator[RawCable]:
+    """All cables in a file or (recursively) a directory; unreadable input goes to on_skip."""
+    report = on_skip or _log_skip
+    root = Path(path)
+    if root.is_dir():
+        files: Iterable[Path] = _walk(root, report)
+    elif root.exists():
+        files = [root]
+    else:
+        report(str(root), "no such file or directory")
+        return
+    for file in files:
+        yield from _read_file(file, report)
