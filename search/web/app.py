@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
 
-from flask import Flask, Response, abort, render_template, request, url_for
-from markupsafe import Markup
+from flask import Flask, Response, redirect, render_template, request, url_for
 
 from indexer.engines.base import IndexProblem, QueryError
-from indexer.model import LEVELS, level_rank
+from indexer.model import LEVELS
 
 from .histogram import histogram_svg
 from .params import FACETS, PAGE_SIZES, SORTS, BadParameter, SearchParams, levels_up_to, parse_level
@@ -75,6 +74,11 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
         except BadParameter as exc:
             return render_template("search.html", params=SearchParams(max_level=ceiling),
                                    error=str(exc)), 400
+        canonical = urlencode(params.to_args(ceiling))
+        if request.query_string and canonical != request.query_string.decode("utf-8", "replace"):
+            # A submitted form sends every field, empty or default: redirect to the short URL
+            # that holds the same search, so what is bookmarked or shared is readable.
+            return redirect(search_url(params))
         context: dict[str, Any] = {"params": params, "error": None, "result": None}
         if params.q or params.filtered:
             try:
