@@ -227,8 +227,13 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
                 memory_mb: int = DEFAULT_MEMORY_MB, workers: int | None = None,
                 progress: Callable[[Progress], None] | None = None, wait: bool = False,
                 batch_cables: int = DEFAULT_BATCH_CABLES,
-                batch_paragraphs: int = DEFAULT_BATCH_PARAGRAPHS) -> BuildSummary:
-    """Index every cable found under ``paths`` into ``index_dir`` (created when missing)."""
+                batch_paragraphs: int = DEFAULT_BATCH_PARAGRAPHS,
+                writer_settings: str = "tuned") -> BuildSummary:
+    """Index every cable found under ``paths`` into ``index_dir`` (created when missing).
+
+    ``writer_settings="library"`` writes with the engine library's own defaults instead of
+    cablesearch's tuned ones: the benchmark's reference point (bench/engines.py).
+    """
     started = time.monotonic()
     index_dir = Path(index_dir)
     summary = BuildSummary(index=str(index_dir))
@@ -241,6 +246,8 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
     try:
         with WriteLock(index_dir, wait=wait) as lock, _StopFlag() as stop:
             engine.set_memory_budget(writer_memory_mb(memory_mb, workers))
+            if writer_settings == "library":
+                engine.use_library_writer_defaults()
             _run(engine, files, workers, lock, stop, summary, progress, started,
                  batch_cables, batch_paragraphs)
             summary.interrupted = stop.requested

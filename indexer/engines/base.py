@@ -147,5 +147,9 @@ class Engine(ABC):
     def set_memory_budget(self, megabytes: int) -> None:
         """Bound the memory the engine's writer may use (a hint; engines may ignore it)."""
 
+    def use_library_writer_defaults(self) -> None:
+        """Write with the engine library's default writer settings instead of cablesearch's
+        (``build_index(writer_settings="library")``, for the benchmark's comparison)."""
+
     def close(self) -> None:
         """Release readers and files."""

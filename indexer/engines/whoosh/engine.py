@@ -85,6 +85,10 @@ class WhooshEngine(Engine):
         """Bound the writer's in-memory posting pool (the largest part of its memory)."""
         self.writer_options["limitmb"] = max(32, int(megabytes))
 
+    def use_library_writer_defaults(self) -> None:
+        """Write with a plain ``ix.writer()``: Whoosh's defaults, the benchmark's reference."""
+        self.writer_options = {}
+
     def searcher(self):
         """A searcher on the last committed state (reused, refreshed when the index changed)."""
         if self._searcher is None:
