@@ -43,7 +43,8 @@ STATION_ALIASES: dict[str, str] = {
     "USUNNEWYORKCITY": "USUNNEWYORK", "USMISSIONUSUNNEWYORK": "USUNNEWYORK",
     "NDJAMENA": "NDJAMENA", "USMISSIONGENEVA": "GENEVA", "USNATOBRUSSELS": "USNATO",
     "USOSCEVIENNA": "USOSCE", "UNVIE": "UNVIEVIENNA", "USEU": "USEUBRUSSELS",
-    "HOCHIMINH": "HOCHIMINHCITY", "HCMC": "HOCHIMINHCITY",
+    "HOCHIMINH": "HOCHIMINHCITY", "HCMC": "HOCHIMINHCITY", "RIO": "RIODEJANEIRO",
+    "BSAS": "BUENOSAIRES", "DELHI": "NEWDELHI", "SECSTATEWASH": "STATE",
 }
 
 # Words that end a station name when read right to left: what precedes a station in a REF
@@ -54,7 +55,7 @@ NOT_STATION_WORDS: frozenset[str] = frozenset("""
     IN OF ON TO FROM BY THE AS PER AT FOR WITH NOTAL PARA PARAS PARAGRAPH PARAGRAPHS SECTION
     PAGE PART NO NUMBER NR NUM ITEM ANNEX TAB ENCL EMAIL MAIL E-MAIL MEMO LETTER FAX
     CLASSIFIED REASON REASONS DECL EO E.O TAGS SUBJECT SUBJ PREVIOUS SEPTEL AMEMBASSY EMBASSY
-    CONSULATE AMCONSUL MISSION POST DEPT DEPARTMENT REPORT DAILY IIR OSC YEAR YEARS
+    CONSULATE AMCONSUL MISSION POST DEPT DEPARTMENT REPORT DAILY IIR OSC YEAR YEARS TELCON TELCONS DTD DATED
     JAN FEB MAR APR MAY JUN JUL AUG SEP SEPT OCT NOV DEC JANUARY FEBRUARY MARCH APRIL JUNE JULY
     AUGUST SEPTEMBER OCTOBER NOVEMBER DECEMBER
     MONDAY TUESDAY WEDNESDAY THURSDAY FRIDAY SATURDAY SUNDAY
@@ -67,7 +68,7 @@ _CITATION = re.compile(
     r"(?:(?P<year>(?:19|20)\d\d|\d\d)\s*)?"
     rf"(?P<station>{_STATION_WORDS}(?:[ \t]+{_STATION_WORDS}){{0,4}})"
     r"[ \t]*(?P<number>\d{1,8})"
-    r"(?![\w/]|\.\d|[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d)"  # no date, decimal, continuation header
+    r"(?![\w/]|[.-]\d|[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d)"  # no date, decimal, continuation header
     r"(?:[ \t]*\((?P<after>(?:19|20)\d\d)\))?"  # "STATE 200498 (2006)"
     # further numbers of the same station: "1818 AND 1820", "19, 21, 26"; a two- or four-digit
     # number that starts the next citation ("…, 08 STATE 12") is left to it.
@@ -75,7 +76,8 @@ _CITATION = re.compile(
 )
 _NUMBER = re.compile(r"\d+")
 _PROSE_AFTER = re.compile(r"[ \t]+(?!(?:and|or|dated|of|para|paras|notal|previous)\b)[a-z]{2,}")
-_BARE_NUMBERS = re.compile(r"^\W*\d{1,8}(?:\W+\d{1,8})*\W*$")
+# Numbers alone: one of three digits or more (two digits alone are a year), or several.
+_BARE_NUMBERS = re.compile(r"^\W*(?:\d{3,8}|\d{1,8}(?:\W+\d{1,8})+)\W*$")
 _POINTER = re.compile(
     r"^\W*(?:REF(?:TEL)?S?|REFERENCE(?:S)?|TEL)\b\W*(?P<letter>[A-Z])?\W*$")
 _ENTRY_LETTER = re.compile(r"^\W*(?:REF(?:TEL)?S?\W+)?\(?(?P<letter>[A-Z])[.):]\s")
@@ -233,8 +235,9 @@ def _years(citation: Citation, station: str, citing: Citing) -> list[int]:
         return []
     current, previous = citing.year, citing.year - 1
     # A cable cannot cite a later one: a higher number from its own station this year
-    # must be last year's.
-    if station == citing.station and citing.number is not None and citation.number >= citing.number:
+    # must be last year's. (Its own number is left alone: a cable citing itself means the
+    # citing refid is wrong, as mongoexport `_id`s often are, not the written reference.)
+    if station == citing.station and citing.number is not None and citation.number > citing.number:
         return [previous, current]
     return [current, previous]
 
@@ -259,13 +262,10 @@ def resolve_written(written: str, citing: Citing, catalog: Catalog | None = None
     An entry of numbers alone (``B. 1820`` after ``A. LONDON 1818``) takes the station and
     year of ``previous``, the last citation of the entries before it.
     """
-    own = None
-    if citing.station and citing.year and citing.number:
-        own = canonical_refid(citing.year, citing.station, citing.number)
     refids: list[str] = []
     for citation in find_citations(written) or _bare_numbers(written, previous):
         refid = resolve_citation(citation, citing, catalog)
-        if refid and refid != own and refid not in refids:
+        if refid and refid not in refids:
             refids.append(refid)
     return refids
 
