@@ -13,6 +13,7 @@ from indexer.header import (Banner, DateTimeGroup, Head, find_dtg, find_routing,
 from indexer.model import Cable, ParseError, Reference
 from indexer.origin import origin_from_sender, origin_from_station
 from indexer.paragraphs import clean_text, split_paragraphs
+from indexer.references import resolve_references
 
 OnSkip = Callable[[str, str], None]
 
@@ -116,7 +117,8 @@ def _build(raw: RawCable) -> Cable:
     warnings.extend(paragraph_warnings)
     if not paragraphs:
         warnings.append("no paragraph text")
-    references = [Reference(written=w) for w in head.references]
+    references = resolve_references(  # fills Reference.refid: indexer/references.py
+        Cable(refid=refid, created=created, references=[Reference(written=w) for w in head.references]))
     if not references:
         references = [Reference(written=r, refid=canonical_refid(r)) for r in raw.references if r]
     return Cable(
