@@ -128,6 +128,10 @@ class Engine(ABC):
     def versions(self, refid: str) -> list[Cable]:
         """Every version of a cable the index has seen, oldest release first."""
 
+    def citing(self, refid: str) -> list[str]:
+        """Refids of the indexed cables whose resolved references include ``refid``."""
+        raise NotImplementedError(f"{type(self).__name__} cannot list citing cables")
+
     @abstractmethod
     def similar(self, refid: str, paragraph: int, request: SearchRequest) -> EngineResult:
         """Paragraphs like one paragraph, under the request's filters and ceiling."""

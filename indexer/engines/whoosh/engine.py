@@ -240,6 +240,10 @@ class WhooshEngine(Engine):
                                               s["digest"]))
         return [decode_cable(s["payload"]) for s in stored]
 
+    def citing(self, refid: str) -> list[str]:
+        from .citations import citing_refids
+        return citing_refids(self.searcher(), refid)
+
     def refids(self) -> Iterator[str]:
         for reader, docnums in self._live_docs(KIND_CABLE):
             column = reader.column_reader("refid")
