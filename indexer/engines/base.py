@@ -69,6 +69,7 @@ class EngineHit:
     fields: dict[str, Any]  # the stored paragraph document
     snippet: str = ""
     matched_in_cable: int = 1  # with per_cable: how many paragraphs of the cable matched
+    highlights: list[tuple[int, int]] = field(default_factory=list)  # match spans in snippet
 
 
 @dataclass
