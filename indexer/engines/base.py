@@ -49,6 +49,7 @@ class SearchRequest:
     origin: str | None = None
     classification: str | None = None
     marking: str | None = None
+    level: str | None = None  # only paragraphs of this level (a filter, unlike max_level)
     max_level: str | None = None  # a ceiling: nothing above it may leave the engine
     date_from: date | None = None
     date_to: date | None = None
