@@ -1,0 +1,253 @@
+"""The query language, parsed once and shared by every engine.
+
+``parse_query`` turns a user's query string into a tree of ``whoosh.query`` nodes over
+*logical* fields (``any``, ``text``, ``heading``, ``subject``, ``exact``, ``tags``,
+``origin``, ``refid``, ``marking``, ``classification``, ``level``, ``created``), with
+words lowercased but not stemmed, dates resolved to ``DateRange`` nodes and levels
+normalised. It validates everything that does not need an index (syntax, fields, dates,
+expansion rules) and raises :class:`QueryError` with a one-line message saying what to fix.
+
+Each engine then compiles the tree against its own index (stemming, field routing,
+wildcard expansion): see ``indexer/engines/whoosh/compile.py``. Whoosh's parser is used
+only as a parser here; nothing in the tree refers to a Whoosh index.
+
+Language: ``AND``, ``OR``, ``NOT``, ``(…)``, ``"phrase"``, ``"phrase"~N`` (proximity),
+``"word"`` (one quoted word: exact, unstemmed), ``word~`` / ``word~2`` (fuzzy),
+``wor*`` / ``w?rd`` (wildcards), ``field:value``, ``field:"two words"``,
+``created:[2009 to 2010]``, ``created:>=2009-08``, ``word^2`` (boost).
+"""
+
+from __future__ import annotations
+
+import calendar
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, time
+
+from whoosh import fields, qparser, query
+from whoosh.analysis import LowercaseFilter, RegexTokenizer
+
+from ..model import normalize_level
+from .base import QueryError
+
+# Logical fields a user may name, and the aliases accepted for them.
+TEXT_FIELDS = ("any", "text", "heading", "subject", "exact")
+KEYWORD_FIELDS = ("tags", "origin", "refid", "marking", "classification", "level")
+DATE_FIELDS = ("created",)
+FIELDS = TEXT_FIELDS + KEYWORD_FIELDS + DATE_FIELDS
+ALIASES = {
+    "tag": "tags", "subj": "subject", "class": "classification", "date": "created",
+    "year": "created", "month": "created", "para": "text", "paragraph": "text",
+    "body": "text", "title": "subject", "from": "origin", "id": "refid",
+}
+USER_FIELDS = tuple(f for f in FIELDS if f != "any")
+
+MAX_QUERY_CHARS = 2000
+MAX_CLAUSES = 200
+MIN_WILDCARD_LITERALS = 2  # `co*` is fine, `c*` and `*` are not
+MIN_FUZZY_CHARS = 4  # `war~` would match half the dictionary
+MAX_FUZZY_DISTANCE = 2
+
+_FIELD_PREFIX = re.compile(r"(?<![\w.:/-])([A-Za-z_]\w*):(?=\S)")
+_SINGLE_QUOTED_WORD = re.compile(r'(?<![\w:])"(\w+)"(?!~)')
+_DATE = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
+
+
+@dataclass
+class ParsedQuery:
+    """A validated query tree over logical fields, ready for an engine to compile."""
+
+    text: str
+    tree: query.Query
+
+
+def parse_query(text: str) -> ParsedQuery:
+    """Parse and validate ``text``; raise QueryError with what to fix."""
+    if len(text) > MAX_QUERY_CHARS:
+        raise QueryError(f"query too long ({len(text)} characters; at most {MAX_QUERY_CHARS})")
+    _check_balance(text)
+    prepared = _prepare(text)
+    tree = _parser().parse(prepared)
+    tree = _resolve(tree)
+    if isinstance(tree, query.qcore._NullQuery):
+        raise QueryError("empty query: give at least one word to search for")
+    _check_size(tree)
+    return ParsedQuery(text=text, tree=tree)
+
+
+# --- syntax checks the lenient Whoosh parser would silently repair ---
+
+def _check_balance(text: str) -> None:
+    if text.count('"') % 2:
+        raise QueryError('unbalanced quote: close the phrase with a second "')
+    depth = {"(": 0, "[": 0, "{": 0}
+    closing = {")": "(", "]": "[", "}": "{"}
+    in_quote = False
+    for ch in text:
+        if ch == '"':
+            in_quote = not in_quote
+        elif in_quote:
+            continue
+        elif ch in depth:
+            depth[ch] += 1
+        elif ch in closing:
+            opener = closing[ch]
+            # a date range may be half-open: [2009 to 2010} is allowed
+            if ch in "]}" and depth["["] + depth["{"] > 0:
+                if depth["["]:
+                    depth["["] -= 1
+                else:
+                    depth["{"] -= 1
+                continue
+            if depth[opener] == 0:
+                raise QueryError(f"unbalanced bracket: {ch!r} without an opening {opener!r}")
+            depth[opener] -= 1
+    for opener, count in depth.items():
+        if count:
+            raise QueryError(f"unbalanced bracket: {opener!r} is never closed")
+
+
+def _prepare(text: str) -> str:
+    """Check field names, apply aliases, and mark one quoted word as an exact word."""
+    def field(match: re.Match) -> str:
+        name = match.group(1).lower()
+        name = ALIASES.get(name, name)
+        if name not in FIELDS or name == "any":
+            raise QueryError(f"unknown field {match.group(1)!r}: use one of "
+                             f"{', '.join(USER_FIELDS)}")
+        return f"{name}:"
+
+    out: list[str] = []
+    # split on phrases so that words inside quotes are never taken for fields
+    for i, part in enumerate(re.split(r'("[^"]*")', text)):
+        out.append(part if i % 2 else _FIELD_PREFIX.sub(field, part))
+    joined = "".join(out)
+    return _SINGLE_QUOTED_WORD.sub(lambda m: f"exact:{m.group(1)}", joined)
+
+
+_PARSER: qparser.QueryParser | None = None
+
+
+def _parser() -> qparser.QueryParser:
+    global _PARSER
+    if _PARSER is None:
+        words = RegexTokenizer(r"\w+") | LowercaseFilter()
+        spec = {name: fields.TEXT(analyzer=words) for name in TEXT_FIELDS}
+        spec.update({name: fields.ID() for name in KEYWORD_FIELDS + DATE_FIELDS})
+        parser = qparser.QueryParser("any", fields.Schema(**spec))
+        parser.add_plugin(qparser.FuzzyTermPlugin())
+        parser.add_plugin(qparser.GtLtPlugin())
+        _PARSER = parser
+    return _PARSER
+
+
+# --- resolution of values that need no index: dates, levels, expansion rules ---
+
+def _resolve(node: query.Query) -> query.Query:
+    error = getattr(node, "error", None)
+    if error:
+        raise QueryError(f"cannot read the query: {error}")
+    if isinstance(node, query.Every):
+        raise QueryError("a bare * would match everything: add a word or a field value")
+    if node.is_leaf():
+        return _resolve_leaf(node)
+    resolved = node.apply(_resolve)
+    if not any(c is not query.NullQuery for c in resolved.children()):
+        return query.NullQuery
+    return resolved
+
+
+def _resolve_leaf(node: query.Query) -> query.Query:
+    field = getattr(node, "fieldname", None)
+    if field in DATE_FIELDS:
+        return _date_query(node)
+    if isinstance(node, (query.TermRange, query.NumericRange)):
+        raise QueryError(f"ranges work on dates only: write created:[2009 to 2010], not {field}:[…]")
+    if field == "level" and isinstance(node, query.Term):
+        try:
+            return query.Term("level", normalize_level(node.text), boost=node.boost)
+        except ValueError as exc:
+            raise QueryError(str(exc)) from None
+    if isinstance(node, (query.Wildcard, query.Prefix)):
+        pattern = node.text + ("*" if isinstance(node, query.Prefix) else "")
+        literals = len(re.sub(r"[*?]", "", pattern))
+        if literals < MIN_WILDCARD_LITERALS:
+            raise QueryError(f"wildcard {pattern!r} is too broad: give at least "
+                             f"{MIN_WILDCARD_LITERALS} letters besides * and ?")
+    if isinstance(node, query.FuzzyTerm):
+        if len(node.text) < MIN_FUZZY_CHARS:
+            raise QueryError(f"fuzzy {node.text}~ is too broad: fuzzy words need at least "
+                             f"{MIN_FUZZY_CHARS} letters")
+        if node.maxdist > MAX_FUZZY_DISTANCE:
+            raise QueryError(f"fuzzy distance {node.maxdist} is too large: use ~1 or ~2")
+    return node
+
+
+def _date_query(node: query.Query) -> query.Query:
+    if isinstance(node, query.Term):
+        start, end = _date_span(node.text)
+        return query.DateRange("created", start, end)
+    if isinstance(node, query.TermRange):
+        start = end = None
+        if node.start is not None:
+            first, last = _date_span(node.start)
+            start = _next_instant(last) if node.startexcl else first
+        if node.end is not None:
+            first, last = _date_span(node.end)
+            end = _previous_instant(first) if node.endexcl else last
+        if start is None and end is None:
+            raise QueryError("a date range needs a start or an end")
+        if start and end and start > end:
+            raise QueryError(f"date range runs backwards: {node.start} to {node.end}")
+        return query.DateRange("created", start, end)
+    raise QueryError("dates take a value like created:2009, created:2009-08-21 "
+                     "or created:[2009 to 2010]")
+
+
+def _date_span(value: str) -> tuple[datetime, datetime]:
+    """First and last instant of a year, month or day written as YYYY[-MM[-DD]]."""
+    match = _DATE.match(value.strip())
+    if not match:
+        raise QueryError(f"bad date {value!r}: write YYYY, YYYY-MM or YYYY-MM-DD")
+    year, month, day = (int(g) if g else None for g in match.groups())
+    try:
+        if month is None:
+            first, last = date(year, 1, 1), date(year, 12, 31)
+        elif day is None:
+            first = date(year, month, 1)
+            last = date(year, month, calendar.monthrange(year, month)[1])
+        else:
+            first = last = date(year, month, day)
+    except ValueError:
+        raise QueryError(f"bad date {value!r}: no such day or month") from None
+    return datetime.combine(first, time.min), datetime.combine(last, time.max)
+
+
+def _next_instant(moment: datetime) -> datetime:
+    return datetime.combine(date.fromordinal(moment.date().toordinal() + 1), time.min)
+
+
+def _previous_instant(moment: datetime) -> datetime:
+    return datetime.combine(date.fromordinal(moment.date().toordinal() - 1), time.max)
+
+
+def _check_size(tree: query.Query) -> None:
+    count = sum(1 for _ in tree.leaves()) if not tree.is_leaf() else 1
+    if count > MAX_CLAUSES:
+        raise QueryError(f"query has {count} terms; at most {MAX_CLAUSES}")
+
+
+# --- walking the tree, for engines and for suggestions ---
+
+def positive_leaves(tree: query.Query):
+    """Leaves that must or may match (not under NOT): what ranks and what highlights."""
+    if isinstance(tree, query.Not):
+        return
+    if isinstance(tree, query.AndNot):
+        yield from positive_leaves(tree.a)
+        return
+    if tree.is_leaf():
+        yield tree
+        return
+    for child in tree.children():
+        yield from positive_leaves(child)

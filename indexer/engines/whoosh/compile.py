@@ -1,0 +1,220 @@
+"""Compile a parsed query (logical fields, see ``querylang``) into a Whoosh query.
+
+Routing: plain words and phrases search the stemmed ``text``, ``heading`` and ``subject``
+fields; one quoted word, fuzzy words and wildcards search the unstemmed ``exact`` field
+(stemmed terms would miss them). Keyword fields (origin, tags, marking, …) match their
+values case-insensitively. Wildcards and fuzzy words are expanded here, against the index's
+own words, at most ``MAX_EXPANSION`` words each (the most frequent), with a notice when cut.
+
+Besides the ranking query, compilation yields the *tier* query (the paragraph's own text
+matches: those paragraphs rank above paragraphs that match only through heading or subject)
+and the words to highlight.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+
+from whoosh import query
+
+from ..querylang import ParsedQuery
+
+CONTENT_FIELDS = {
+    "any": ("text", "heading", "subject"),
+    "text": ("text",),
+    "heading": ("heading",),
+    "subject": ("subject",),
+}
+KEYWORD_FIELDS = ("tags", "origin", "refid", "marking", "classification", "level", "caveats")
+MAX_EXPANSION = 64
+MAX_KEYWORD_VALUES = 200
+
+
+@dataclass
+class Compiled:
+    """A Whoosh query plus what ranking and highlighting need to know about it."""
+
+    query: query.Query
+    tier: query.Query | None = None  # matches when the paragraph's own text matches
+    stems: set[str] = field(default_factory=set)  # stemmed words to highlight
+    words: set[str] = field(default_factory=set)  # exact (unstemmed) words to highlight
+    notices: list[str] = field(default_factory=list)
+
+
+class KeywordValues:
+    """Case-insensitive lookup of keyword-field values, cached per index generation."""
+
+    def __init__(self, reader) -> None:
+        self._reader = reader
+        self._maps: dict[str, dict[str, list[str]]] = {}
+
+    def values(self, fieldname: str) -> dict[str, list[str]]:
+        if fieldname not in self._maps:
+            mapping: dict[str, list[str]] = {}
+            for btext in self._reader.lexicon(fieldname):
+                value = btext.decode("utf-8")
+                mapping.setdefault(value.lower(), []).append(value)
+            self._maps[fieldname] = mapping
+        return self._maps[fieldname]
+
+    def resolve(self, fieldname: str, value: str) -> list[str]:
+        """Indexed values equal to ``value`` ignoring case; else values containing it as words."""
+        for candidate in (value, value.upper()):
+            if (fieldname, candidate) in self._reader:
+                return [candidate]
+        mapping = self.values(fieldname)
+        key = " ".join(value.lower().split())
+        if key in mapping:
+            return list(mapping[key])
+        words = re.compile(r"(?<!\w)" + re.escape(key) + r"(?!\w)")
+        found = [v for k, vs in mapping.items() if words.search(k) for v in vs]
+        return sorted(found)[:MAX_KEYWORD_VALUES]
+
+    def match(self, fieldname: str, pattern: str) -> list[str]:
+        """Indexed values matching a shell-style pattern, ignoring case."""
+        regex = re.compile(fnmatch.translate(pattern.lower()))
+        found = [v for k, vs in self.values(fieldname).items() if regex.match(k) for v in vs]
+        return sorted(found)[:MAX_KEYWORD_VALUES]
+
+
+class _Compiler:
+    def __init__(self, searcher, keywords: KeywordValues) -> None:
+        self.searcher = searcher
+        self.reader = searcher.reader()
+        self.keywords = keywords
+        self.analyzer = searcher.schema["text"].analyzer
+        self.out = Compiled(query.NullQuery)
+        self.tier: list[query.Query] = []
+
+    def stem(self, word: str) -> list[str]:
+        return [t.text for t in self.analyzer(word, mode="query")]
+
+    def node(self, node: query.Query, positive: bool) -> query.Query:
+        if node.is_leaf():
+            return self.leaf(node, positive)
+        if isinstance(node, query.Not):
+            return query.Not(self.node(node.query, False), boost=node.boost)
+        if isinstance(node, query.AndNot):
+            return query.AndNot(self.node(node.a, positive), self.node(node.b, False))
+        return node.apply(lambda child: self.node(child, positive))
+
+    def leaf(self, node: query.Query, positive: bool) -> query.Query:
+        name = getattr(node, "fieldname", None)
+        boost = getattr(node, "boost", 1.0)
+        if name in CONTENT_FIELDS or name == "exact":
+            if isinstance(node, query.FuzzyTerm):
+                return self.fuzzy(node, positive)
+            if isinstance(node, (query.Prefix, query.Wildcard)):
+                return self.wildcard(node, positive)
+            if isinstance(node, query.Phrase):
+                return self.phrase(node, positive)
+            if isinstance(node, query.Term):
+                return self.term(node, positive)
+        elif name in KEYWORD_FIELDS:
+            if isinstance(node, (query.Prefix, query.Wildcard)):
+                pattern = node.text + ("*" if isinstance(node, query.Prefix) else "")
+                values = self.keywords.match(name, pattern)
+            else:
+                values = self.keywords.resolve(name, node.text)
+            return _any_of([query.Term(name, v, boost=boost) for v in values])
+        elif isinstance(node, query.DateRange) or name == "created":
+            return node
+        raise ValueError(f"cannot compile query node {node!r}")  # querylang lets none through
+
+    def term(self, node: query.Term, positive: bool) -> query.Query:
+        if node.fieldname == "exact":
+            if positive:
+                self.out.words.add(node.text)
+                self.tier.extend(query.Term("text", s) for s in self.stem(node.text))
+            return query.Term("exact", node.text, boost=node.boost)
+        stems = self.stem(node.text)
+        if not stems:
+            return query.NullQuery
+        fields = CONTENT_FIELDS[node.fieldname]
+        if positive:
+            self.out.stems.update(stems)
+            if "text" in fields:
+                self.tier.append(_all_of([query.Term("text", s) for s in stems]))
+        per_field = [_all_of([query.Term(f, s) for s in stems]) for f in fields]
+        return _boosted(_any_of(per_field), node.boost)
+
+    def phrase(self, node: query.Phrase, positive: bool) -> query.Query:
+        if node.fieldname == "exact":
+            words = [w.lower() for w in node.words]
+            if positive:
+                self.out.words.update(words)
+            return query.Phrase("exact", words, slop=node.slop, boost=node.boost)
+        stems = [s for w in node.words for s in self.stem(w)]
+        if not stems:
+            return query.NullQuery
+        fields = CONTENT_FIELDS[node.fieldname]
+        if positive:
+            self.out.stems.update(stems)
+            if "text" in fields:
+                self.tier.append(_phrase("text", stems, node.slop))
+        return _boosted(_any_of([_phrase(f, stems, node.slop) for f in fields]), node.boost)
+
+    def fuzzy(self, node: query.FuzzyTerm, positive: bool) -> query.Query:
+        prefix = max(node.prefixlength, 1)  # misspellings rarely touch the first letter
+        words = set(self.reader.terms_within("exact", node.text, node.maxdist, prefix=prefix))
+        return self.expanded(node, f"{node.text}~", words, positive)
+
+    def wildcard(self, node: query.Query, positive: bool) -> query.Query:
+        pattern = node.text.lower() + ("*" if isinstance(node, query.Prefix) else "")
+        literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
+        regex = re.compile(fnmatch.translate(pattern))
+        words = set()
+        for btext in self.reader.expand_prefix("exact", literal):
+            word = btext.decode("utf-8")
+            if regex.match(word):
+                words.add(word)
+        return self.expanded(node, pattern, words, positive)
+
+    def expanded(self, node: query.Query, shown: str, words: set[str], positive: bool):
+        if len(words) > MAX_EXPANSION:
+            frequency = self.reader.doc_frequency
+            kept = sorted(words, key=lambda w: (-frequency("exact", w), w))[:MAX_EXPANSION]
+            self.out.notices.append(
+                f"{shown} matches {len(words)} words; searched the {MAX_EXPANSION} most "
+                "frequent (make it longer to be precise)")
+            words = set(kept)
+        if positive:
+            self.out.words.update(words)
+            self.tier.extend(query.Term("text", s) for w in sorted(words) for s in self.stem(w))
+        terms = [query.Term("exact", w) for w in sorted(words)]
+        return _boosted(_any_of(terms), node.boost)
+
+
+def compile_query(parsed: ParsedQuery, searcher, keywords: KeywordValues) -> Compiled:
+    """The Whoosh query for a parsed query, with its tier query and highlight words."""
+    compiler = _Compiler(searcher, keywords)
+    compiled = compiler.out
+    compiled.query = compiler.node(parsed.tree, True).normalize()
+    compiled.tier = _any_of(compiler.tier) if compiler.tier else None
+    return compiled
+
+
+def _any_of(queries: list[query.Query]) -> query.Query:
+    queries = [q for q in queries if q is not query.NullQuery]
+    if not queries:
+        return query.NullQuery
+    return queries[0] if len(queries) == 1 else query.Or(queries)
+
+
+def _all_of(queries: list[query.Query]) -> query.Query:
+    return queries[0] if len(queries) == 1 else query.And(queries)
+
+
+def _phrase(fieldname: str, stems: list[str], slop: int) -> query.Query:
+    if len(stems) == 1:
+        return query.Term(fieldname, stems[0])
+    return query.Phrase(fieldname, stems, slop=slop)
+
+
+def _boosted(q: query.Query, boost: float) -> query.Query:
+    if boost != 1.0 and q is not query.NullQuery:
+        q = q.copy()
+        q.boost = boost
+    return q

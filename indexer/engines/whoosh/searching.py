@@ -1,0 +1,409 @@
+"""Ranked paragraph search and ``similar`` on a Whoosh index.
+
+One search: parse (``querylang``), compile (``compile``), restrict to the *allowed* documents
+(paragraphs at or below the ceiling that pass every filter: a docset, so filters never
+change scores), rank, cut a page, count facets over everything that matched, build snippets,
+and suggest a correction when little matched.
+
+Ranking: paragraphs whose own text matches come first (the tier), then BM25F score, then
+the newest cable. ``sort=date`` / ``-date`` orders by the cable's creation date instead.
+
+Searchers: each thread keeps its own searcher per index (Whoosh searchers read files with
+seek/read and are not safe to share across threads); it is reused until a new commit
+appears. What can be shared (keyword lookups, facet columns, filter docsets) is cached per
+index generation and shared by all threads.
+"""
+
+from __future__ import annotations
+
+import threading
+import weakref
+from collections import Counter, OrderedDict
+from datetime import date, datetime, time
+from typing import Any, Iterable
+
+from whoosh import query
+from whoosh.classify import Bo1Model
+
+from ...model import LEVELS, normalize_level
+from ..base import EngineHit, EngineResult, QueryError, SearchRequest
+from ..querylang import parse_query
+from .compile import Compiled, KeywordValues, compile_query
+from .highlight import match_spans, snippet
+from .schema import KIND_PARAGRAPH
+from .suggest import suggest
+
+FACETS = ("classification", "level", "origin", "tags", "year", "month")
+SORTS = ("relevance", "date", "-date")
+UNKNOWN = "(unknown)"
+SUGGEST_BELOW = 3  # "nothing or very little": fewer hits than this
+MAX_LIMIT = 1000
+SIMILAR_TERMS = 12
+
+
+# --- searchers and per-generation caches ----------------------------------------------------
+
+class _Generation:
+    """Caches valid for one committed state of an index, shared by every thread."""
+
+    def __init__(self, generation: int) -> None:
+        self.generation = generation
+        self.lock = threading.Lock()
+        self.keyword_maps: dict[str, dict[str, list[str]]] = {}
+        self.columns: dict[str, list[Any]] = {}
+        self.tags: dict[int, tuple[str, ...]] | None = None
+        self.filters: OrderedDict[tuple, set[int]] = OrderedDict()
+
+    def column(self, reader, name: str) -> list[Any]:
+        with self.lock:
+            if name not in self.columns:
+                # dates stay raw (sortable longs): a missing date's default does not translate
+                values = list(reader.column_reader(name, translate=name != "created"))
+                self.columns[name] = values
+            return self.columns[name]
+
+    def tag_lists(self, reader) -> dict[int, tuple[str, ...]]:
+        with self.lock:
+            if self.tags is None:
+                lists: dict[int, list[str]] = {}
+                for btext in reader.lexicon("tags"):
+                    tag = btext.decode("utf-8")
+                    for docnum in reader.postings("tags", btext).all_ids():
+                        lists.setdefault(docnum, []).append(tag)
+                self.tags = {d: tuple(v) for d, v in lists.items()}
+            return self.tags
+
+    def keywords(self, reader) -> KeywordValues:
+        values = KeywordValues(reader)
+        values._maps = self.keyword_maps  # shared; each map is built whole before it is stored
+        return values
+
+
+class _IndexState:
+    """Per-thread searchers and the current generation's caches for one Whoosh index."""
+
+    def __init__(self, ix) -> None:
+        self.ix = ix
+        self.local = threading.local()
+        self.lock = threading.Lock()
+        self.current: _Generation | None = None
+
+    def searcher(self):
+        searcher = getattr(self.local, "searcher", None)
+        if searcher is None:
+            searcher = self.ix.searcher()
+        elif not searcher.up_to_date():
+            searcher = searcher.refresh()  # reuses the unchanged segments' readers
+        self.local.searcher = searcher
+        return searcher
+
+    def generation(self, searcher) -> _Generation:
+        number = searcher.reader().generation()
+        with self.lock:
+            if self.current is None or self.current.generation != number:
+                if self.current is None or number is None or number > (self.current.generation or -1):
+                    self.current = _Generation(number)
+                else:  # a thread still on an older state: give it private caches
+                    return _Generation(number)
+            return self.current
+
+
+_STATES: "weakref.WeakKeyDictionary[Any, _IndexState]" = weakref.WeakKeyDictionary()
+_STATES_LOCK = threading.Lock()
+
+
+def _state(index) -> _IndexState:
+    ix = getattr(index, "index", index)  # a WhooshEngine or a whoosh Index
+    with _STATES_LOCK:
+        state = _STATES.get(ix)
+        if state is None:
+            state = _STATES[ix] = _IndexState(ix)
+        return state
+
+
+# --- filters: the allowed docset ------------------------------------------------------------
+
+def ceiling_rank(max_level: str | None) -> int | None:
+    if not max_level:
+        return None
+    try:
+        return LEVELS.index(normalize_level(max_level))
+    except ValueError as exc:
+        raise QueryError(str(exc)) from None
+
+
+def _filter_query(request: SearchRequest, keywords: KeywordValues) -> query.Query:
+    parts: list[query.Query] = [query.Term("kind", KIND_PARAGRAPH)]
+    rank = ceiling_rank(request.max_level)
+    if rank is not None:
+        parts.append(query.NumericRange("level_rank", None, rank))
+    for tag in request.tags:
+        parts.append(_values("tags", keywords.resolve("tags", tag)))
+    if request.level:
+        parts.append(query.Term("level", LEVELS[ceiling_rank(request.level)]))
+    for name in ("origin", "classification", "marking"):
+        value = getattr(request, name)
+        if value:
+            parts.append(_values(name, keywords.resolve(name, value)))
+    if request.date_from or request.date_to:
+        start = _day(request.date_from, time.min)
+        end = _day(request.date_to, time.max)
+        if start and end and start > end:
+            raise QueryError("the date range runs backwards: --from is after --to")
+        parts.append(query.DateRange("created", start, end))
+    return query.And(parts)
+
+
+def _day(value: date | None, at: time) -> datetime | None:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        value = value.date()
+    return datetime.combine(value, at)
+
+
+def _values(field: str, values: list[str]) -> query.Query:
+    if not values:
+        return query.NullQuery
+    return query.Or([query.Term(field, v) for v in values])
+
+
+def allowed_docs(searcher, gen: _Generation, request: SearchRequest) -> set[int]:
+    """Paragraph documents passing the ceiling and every filter (cached per generation)."""
+    key = (ceiling_rank(request.max_level), tuple(sorted(request.tags)), request.origin,
+           request.classification, request.marking, request.level, request.date_from,
+           request.date_to)
+    with gen.lock:
+        if key in gen.filters:
+            gen.filters.move_to_end(key)
+            return gen.filters[key]
+    filt = _filter_query(request, gen.keywords(searcher.reader()))
+    docs = set(searcher.docs_for_query(filt))  # a set: whoosh takes it as a filter as is
+    with gen.lock:
+        gen.filters[key] = docs
+        while len(gen.filters) > 64:
+            gen.filters.popitem(last=False)
+    return docs
+
+
+def ceiling_only(request: SearchRequest) -> SearchRequest:
+    """The request with its filters dropped but its ceiling kept."""
+    return SearchRequest(query=request.query, max_level=request.max_level)
+
+
+# --- ranking --------------------------------------------------------------------------------
+
+TIE_SLACK = 20  # extra hits fetched so that equal scores at the page edge sort by date
+
+
+def _matching(searcher, q: query.Query, allowed: set[int], exclude: Iterable[int] = ()) -> set[int]:
+    """Every allowed document the query matches (unscored: cheap)."""
+    if q is query.NullQuery or not allowed:
+        return set()
+    found = _docset(searcher, q, allowed)
+    return found.difference(exclude) if exclude else found
+
+
+def _docset(searcher, q: query.Query, universe: set[int]) -> set[int]:
+    """The documents of ``universe`` matching ``q``, by set algebra on posting lists.
+
+    Much faster in Python than stepping a union matcher; queries it does not know
+    (phrases, ranges) fall back to Whoosh's own matcher.
+    """
+    if isinstance(q, query.Term):
+        reader = searcher.reader()
+        if (q.fieldname, q.text) not in reader:
+            return set()
+        return universe.intersection(reader.postings(q.fieldname, q.text).all_ids())
+    if isinstance(q, query.Or):
+        out: set[int] = set()
+        for child in q.subqueries:
+            out |= _docset(searcher, child, universe)
+        return out
+    if isinstance(q, query.And):
+        out = universe
+        for child in sorted(q.subqueries, key=lambda c: not isinstance(c, query.Term)):
+            out = _docset(searcher, child, out)
+            if not out:
+                break
+        return out
+    if isinstance(q, query.Not):
+        return universe - _docset(searcher, q.query, universe)
+    if isinstance(q, query.AndNot):
+        positive = _docset(searcher, q.a, universe)
+        return positive - _docset(searcher, q.b, positive)
+    if q is query.NullQuery:
+        return set()
+    return {d for d in searcher.docs_for_query(q) if d in universe}
+
+
+def _scored(searcher, q: query.Query, docs: set[int], limit: int | None) -> list[tuple[float, int]]:
+    """(score, docnum) for the best ``limit`` of ``docs`` (all when None), scores as unfiltered."""
+    if not docs:
+        return []
+    results = searcher.search(q, filter=docs, limit=limit)
+    return [(float(score), docnum) for score, docnum in results.top_n]
+
+
+def _rank(searcher, gen: "_Generation", q: query.Query, tier, matched: set[int], sort: str,
+          need: int | None) -> list[tuple[float, int]]:
+    """The first ``need`` matches (all when None) as (score, docnum), in result order.
+
+    Relevance: tier (own text matches) first, then score, then newest cable. Dates: the
+    cable's creation date, then score.
+    """
+    if sort not in SORTS:
+        raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+    created = gen.column(searcher.reader(), "created")
+    if sort == "relevance":
+        first = _docset(searcher, tier, matched) if tier is not None else matched
+        ranked: list[tuple[float, int]] = []
+        for docs in (first, matched - first):
+            want = None if need is None else need - len(ranked)
+            if want is not None and want <= 0:
+                break
+            items = _scored(searcher, q, docs, None if want is None else want + TIE_SLACK)
+            items.sort(key=lambda item: (-item[0], _newest_first(created[item[1]]), item[1]))
+            ranked.extend(items if want is None else items[:want])
+        return ranked
+    ordered = sorted(matched, key=lambda d: (_date_key(created[d]), d), reverse=sort == "-date")
+    window = ordered if need is None else ordered[:need]
+    scores = {d: s for s, d in _scored(searcher, q, set(window), None)}
+    return [(scores.get(d, 0.0), d) for d in window]
+
+
+def _date_key(value: Any) -> int:
+    """The raw column value of ``created``: ordered like the dates, missing ones lowest."""
+    return value if isinstance(value, int) and value > 0 else 0
+
+
+def _newest_first(value: Any) -> float:
+    return -_date_key(value)
+
+
+def _per_cable(ranked: list[tuple[float, int]], refids: list[str]):
+    """The best paragraph of each cable, in rank order, and each cable's match count."""
+    counts = Counter(refids[d] for _s, d in ranked)
+    seen: set[str] = set()
+    best = []
+    for score, docnum in ranked:
+        refid = refids[docnum]
+        if refid not in seen:
+            seen.add(refid)
+            best.append((score, docnum))
+    return best, counts
+
+
+# --- facets ---------------------------------------------------------------------------------
+
+def _facets(searcher, gen: _Generation, names: list[str], docnums: Iterable[int]):
+    reader = searcher.reader()
+    out: dict[str, list[tuple[str, int]]] = {}
+    for name in names:
+        if name not in FACETS:
+            raise QueryError(f"unknown facet {name!r}: use some of {', '.join(FACETS)}")
+        counts: Counter = Counter()
+        if name == "tags":
+            lists = gen.tag_lists(reader)
+            for d in docnums:
+                counts.update(lists.get(d, (UNKNOWN,)))
+        else:
+            column = gen.column(reader, name)
+            for d in docnums:
+                counts[_facet_value(column[d])] += 1
+        if name in ("year", "month"):  # a histogram: in date order
+            out[name] = sorted(counts.items(), key=lambda kv: (kv[0] == UNKNOWN, kv[0]))
+        else:
+            out[name] = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    return out
+
+
+def _facet_value(value: Any) -> str:
+    if value is None or value == "" or (isinstance(value, int) and value <= 0):
+        return UNKNOWN
+    return str(value)
+
+
+# --- hits -----------------------------------------------------------------------------------
+
+def _hits(searcher, page: list[tuple[float, int]], compiled: Compiled,
+          counts: Counter | None) -> list[EngineHit]:
+    analyzer = searcher.schema["text"].analyzer
+    hits = []
+    for score, docnum in page:
+        stored = dict(searcher.stored_fields(docnum))
+        text = stored.get("text") or ""
+        spans = match_spans(text, analyzer, compiled.stems, compiled.words)
+        snip, highlights = snippet(text, spans)
+        refid = stored.get("refid", "")
+        hits.append(EngineHit(
+            refid=refid, paragraph=int(stored.get("paragraph") or 0), score=float(score),
+            fields=stored, snippet=snip, highlights=highlights,
+            matched_in_cable=counts[refid] if counts is not None else 1))
+    return hits
+
+
+def _result(searcher, gen, request: SearchRequest, compiled: Compiled, matched: set[int],
+            tier: query.Query | None) -> EngineResult:
+    limit = max(0, min(int(request.limit), MAX_LIMIT))
+    page = max(1, int(request.page))
+    counts = None
+    if request.per_cable:
+        ranked, counts = _per_cable(_rank(searcher, gen, compiled.query, tier, matched,
+                                          request.sort, None),
+                                    gen.column(searcher.reader(), "refid"))
+        total, units = len(ranked), [d for _s, d in ranked]
+    else:
+        ranked = _rank(searcher, gen, compiled.query, tier, matched, request.sort, page * limit)
+        total, units = len(matched), matched
+    window = ranked[(page - 1) * limit: page * limit]
+    facets = _facets(searcher, gen, list(request.facets), units) if request.facets else {}
+    return EngineResult(total=total, hits=_hits(searcher, window, compiled, counts),
+                        facets=facets, notices=list(compiled.notices))
+
+
+# --- the entry points -----------------------------------------------------------------------
+
+def search(index, request: SearchRequest) -> EngineResult:
+    """Ranked paragraphs for ``request`` (``index``: a WhooshEngine or a whoosh Index)."""
+    parsed = parse_query(request.query)
+    state = _state(index)
+    searcher = state.searcher()
+    gen = state.generation(searcher)
+    compiled = compile_query(parsed, searcher, gen.keywords(searcher.reader()))
+    allowed = allowed_docs(searcher, gen, request)
+    matched = _matching(searcher, compiled.query, allowed)
+    result = _result(searcher, gen, request, compiled, matched, compiled.tier)
+    if result.total < SUGGEST_BELOW:
+        def count(text: str) -> int:
+            again = compile_query(parse_query(text), searcher, gen.keywords(searcher.reader()))
+            return len(_matching(searcher, again.query, allowed))
+        visible = allowed_docs(searcher, gen, ceiling_only(request))
+        result.suggestion = suggest(searcher, parsed, visible, result.total, count)
+    return result
+
+
+def similar(index, refid: str, paragraph: int, request: SearchRequest) -> EngineResult:
+    """Paragraphs like paragraph ``paragraph`` of ``refid``, under the request's filters.
+
+    The source paragraph must itself be at or below the ceiling (its words would otherwise
+    leak through the results); otherwise QueryError.
+    """
+    state = _state(index)
+    searcher = state.searcher()
+    gen = state.generation(searcher)
+    visible = allowed_docs(searcher, gen, ceiling_only(request))
+    source = [d for d in searcher.docs_for_query(query.And([
+        query.Term("kind", KIND_PARAGRAPH), query.Term("refid", refid),
+        query.NumericRange("paragraph", paragraph, paragraph)])) if d in visible]
+    if not source:
+        raise QueryError(f"no paragraph {paragraph} of {refid} to compare with"
+                         + (f" at or below {request.max_level}" if request.max_level else ""))
+    text = searcher.stored_fields(source[0]).get("text") or ""
+    terms = searcher.key_terms_from_text("text", text, numterms=SIMILAR_TERMS, model=Bo1Model)
+    compiled = Compiled(query.Or([query.Term("text", w, boost=max(weight, 0.01))
+                                  for w, weight in terms]) if terms else query.NullQuery)
+    compiled.stems = {w for w, _ in terms}
+    allowed = allowed_docs(searcher, gen, request)
+    matched = _matching(searcher, compiled.query, allowed, exclude=source)
+    return _result(searcher, gen, request, compiled, matched, None)
