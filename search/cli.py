@@ -172,6 +172,117 @@ def optimize_command(index, wait):
 
 # --- search, show, similar (search package) ---
 
+def _open_archive(index):
+    from search import Archive
+    return Archive(resolve_index(index))
+
+
+def _print_result(result, fmt: str) -> None:
+    from search import render
+    if fmt == "json":
+        click.echo(render.search_json(result))
+    elif fmt == "jsonl":
+        for line in render.search_jsonl(result):
+            click.echo(line)
+    elif fmt == "csv":
+        click.echo(render.search_csv(result), nl=False)
+    else:
+        click.echo(render.search_text(result, color=render.use_color(sys.stdout)))
+
+
+format_option = click.option("--format", "fmt", type=click.Choice(["text", "json", "jsonl", "csv"]),
+                             default="text", show_default=True, help="Output format.")
+max_level_option = click.option("--max-level", metavar="LEVEL", default=None,
+                                help="Ceiling: nothing above this level is shown (U, C, S, TS).")
+page_options = [
+    click.option("--limit", type=click.IntRange(0, 1000), default=10, show_default=True,
+                 help="Hits per page."),
+    click.option("--page", type=click.IntRange(min=1), default=1, show_default=True),
+    click.option("--per-cable", is_flag=True, help="One best paragraph per cable."),
+    click.option("--facets", is_flag=True, help="Count results by classification, level, "
+                 "origin, tags, year and month."),
+]
+
+
+def _with(options):
+    def decorate(fn):
+        for option in reversed(options):
+            fn = option(fn)
+        return fn
+    return decorate
+
+
+@cli.command("search")
+@click.argument("query")
+@index_option
+@click.option("--tag", "tags", multiple=True, metavar="TAG", help="Only cables with this TAG (repeatable: all of them).")
+@click.option("--origin", metavar="ORIGIN", help='Only cables from this origin, e.g. "Embassy London".')
+@click.option("--classification", metavar="CLASS", help="Only cables of this classification.")
+@click.option("--marking", metavar="MARKING", help="Only paragraphs with this marking, e.g. C/NF.")
+@click.option("--level", metavar="LEVEL", help="Only paragraphs of this level.")
+@max_level_option
+@click.option("--from", "date_from", metavar="DATE", help="Created on or after (YYYY[-MM[-DD]]).")
+@click.option("--to", "date_to", metavar="DATE", help="Created on or before (YYYY[-MM[-DD]]).")
+@click.option("--sort", type=click.Choice(["relevance", "date", "-date"]), default="relevance",
+              show_default=True, help="date: oldest first; -date: newest first.")
+@_with(page_options)
+@format_option
+def search_command(query, index, tags, origin, classification, marking, level, max_level,
+                   date_from, date_to, sort, limit, page, per_cable, facets, fmt):
+    """Ranked paragraphs matching QUERY (AND OR NOT, "phrases"~N, wild*, fuzzy~, field:value)."""
+    archive = _open_archive(index)
+    result = archive.search(query, tags=list(tags), origin=origin, classification=classification,
+                            marking=marking, level=level, max_level=max_level,
+                            date_from=date_from, date_to=date_to, sort=sort, limit=limit,
+                            page=page, per_cable=per_cable, facets=bool(facets))
+    _print_result(result, fmt)
+
+
+@cli.command("show")
+@click.argument("refid")
+@index_option
+@click.option("--para", type=int, metavar="N", help="Point out paragraph N.")
+@max_level_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+def show_command(refid, index, para, max_level, fmt):
+    """A whole cable: header fields, then its paragraphs (REFID or REFID#N)."""
+    from search import render
+    from search.query import paragraph_ref
+    if "#" in refid:
+        refid, para = paragraph_ref(refid)
+    archive = _open_archive(index)
+    cable = archive.cable(refid, max_level=max_level)
+    if cable is None:
+        raise UserError(f"no cable {refid.upper()} in the index {archive.path}", 1)
+    if fmt == "json":
+        click.echo(render.cable_json(cable))
+    else:
+        click.echo(render.cable_text(cable, para, color=render.use_color(sys.stdout)))
+
+
+@cli.command("similar")
+@click.argument("ref", nargs=-1, required=True, metavar="REFID#N")
+@index_option
+@max_level_option
+@_with(page_options)
+@format_option
+def similar_command(ref, index, max_level, limit, page, per_cable, facets, fmt):
+    """Paragraphs like paragraph N of a cable (REFID#N, or REFID N)."""
+    from search import NotFound
+    from search.query import paragraph_ref
+    if len(ref) > 2:
+        raise UserError("give one paragraph: REFID#N or REFID N", 2)
+    refid, number = paragraph_ref(*ref) if len(ref) == 2 else paragraph_ref(ref[0])
+    archive = _open_archive(index)
+    try:
+        result = archive.similar(refid, number, max_level=max_level, limit=limit, page=page,
+                                 per_cable=per_cable, facets=bool(facets))
+    except NotFound as exc:
+        raise UserError(str(exc), 1) from None
+    _print_result(result, fmt)
+
+
 # --- serve (web) ---
 
 
