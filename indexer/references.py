@@ -55,7 +55,8 @@ NOT_STATION_WORDS: frozenset[str] = frozenset("""
     IN OF ON TO FROM BY THE AS PER AT FOR WITH NOTAL PARA PARAS PARAGRAPH PARAGRAPHS SECTION
     PAGE PART NO NUMBER NR NUM ITEM ANNEX TAB ENCL EMAIL MAIL E-MAIL MEMO LETTER FAX
     CLASSIFIED REASON REASONS DECL EO E.O TAGS SUBJECT SUBJ PREVIOUS SEPTEL AMEMBASSY EMBASSY
-    CONSULATE AMCONSUL MISSION POST DEPT DEPARTMENT REPORT DAILY IIR OSC YEAR YEARS TELCON TELCONS DTD DATED
+    CONSULATE AMCONSUL MISSION POST DEPT DEPARTMENT FM INFO WASHDC PRIORITY IMMEDIATE ROUTINE
+    UNCLAS UNCLASSIFIED CONFIDENTIAL SECRET SENSITIVE SIPDIS NOFORN LIMITED OFFICIAL USE REPORT DAILY IIR OSC YEAR YEARS TELCON TELCONS DTD DATED
     JAN FEB MAR APR MAY JUN JUL AUG SEP SEPT OCT NOV DEC JANUARY FEBRUARY MARCH APRIL JUNE JULY
     AUGUST SEPTEMBER OCTOBER NOVEMBER DECEMBER
     MONDAY TUESDAY WEDNESDAY THURSDAY FRIDAY SATURDAY SUNDAY
@@ -68,7 +69,7 @@ _CITATION = re.compile(
     r"(?:(?P<year>(?:19|20)\d\d|\d\d)\s*)?"
     rf"(?P<station>{_STATION_WORDS}(?:[ \t]+{_STATION_WORDS}){{0,4}})"
     r"[ \t]*(?P<number>\d{1,8})"
-    r"(?![\w/]|[.-]\d|[ \t]+\d{3}(?:\.\d)?[ \t]+OF[ \t]+\d)"  # no date, decimal, continuation header
+    r"(?![\w/]|[.-]\d|[ \t]+\d{2,3}(?:\.\d)?[ \t]+OF[ \t]+\d)"  # no date, decimal, page header
     r"(?:[ \t]*\((?P<after>(?:19|20)\d\d)\))?"  # "STATE 200498 (2006)"
     # further numbers of the same station: "1818 AND 1820", "19, 21, 26"; a two- or four-digit
     # number that starts the next citation ("…, 08 STATE 12") is left to it.
@@ -112,6 +113,7 @@ class Citation:
     station_words: tuple[str, ...]  # the words read as the station
     number: int
     before: tuple[str, ...] = ()  # words written just before them (a longer station name?)
+    padded: bool = False  # the number was written zero-padded to six digits or more
 
 
 @dataclass
@@ -159,11 +161,13 @@ def find_citations(text: str) -> list[Citation]:
         if not words:
             continue
         before = run[:len(run) - len(words)]
-        written_year = match["year"] or match["after"]
+        # a year before words that are not the station is not the station's year
+        written_year = (match["year"] if not before else None) or match["after"]
         year = _four_digit_year(int(written_year)) if written_year else None
         for number in [match["number"], *_NUMBER.findall(match["more"] or "")]:
             if int(number) > 0:
-                found.append(Citation(year, words, int(number), before))
+                found.append(Citation(year, words, int(number), before,
+                                      padded=len(number) >= 6 and number.startswith("0")))
     return found
 
 
@@ -264,10 +268,19 @@ def resolve_written(written: str, citing: Citing, catalog: Catalog | None = None
     """
     refids: list[str] = []
     for citation in find_citations(written) or _bare_numbers(written, previous):
+        if _is_own_banner(citation, citing):
+            continue
         refid = resolve_citation(citation, citing, catalog)
         if refid and refid not in refids:
             refids.append(refid)
     return refids
+
+
+def _is_own_banner(citation: Citation, citing: Citing) -> bool:
+    """``TRIPOLI 000483`` inside TRIPOLI 483's REF entry: its own banner run into the entry
+    (banners pad the number to six or eight digits; a cable cannot cite itself)."""
+    return (citation.padded and citation.number == citing.number and citation.year in (None, citing.year)
+            and station_key(citation.station_words) == citing.station)
 
 
 def _bare_numbers(written: str, previous: Citation | None) -> list[Citation]:

@@ -1,0 +1,178 @@
+"""References and release history of indexed cables: the Python API behind `cables refs`
+and `cables history` (``Archive.references``, ``cited_by``, ``versions``, ``history``).
+
+Everything here reads an index through the engine seam; the rules themselves live in
+``indexer.references`` (resolution) and ``indexer.history`` (the paragraph diff).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Iterable
+
+from indexer.engines.base import Engine, IndexProblem
+from indexer.history import CableDiff, VersionInfo, diff_cables, version_list
+from indexer.model import Cable, Reference
+from indexer.references import Catalog, resolve_references
+
+
+class CableNotFound(IndexProblem):
+    """The refid is not in the index."""
+
+
+@dataclass
+class CitedCable:
+    """One entry of a cable's REF line: what was written, what it resolves to, and the
+    cited cable's subject and date when the index holds it."""
+
+    written: str
+    refid: str | None
+    indexed: bool = False
+    subject: str | None = None
+    created: str | None = None
+    origin: str | None = None
+    classification: str | None = None
+
+
+@dataclass
+class CitingCable:
+    """An indexed cable that cites the one asked about."""
+
+    refid: str
+    subject: str | None = None
+    created: str | None = None
+    origin: str | None = None
+    classification: str | None = None
+    written: list[str] = field(default_factory=list)  # how it wrote the reference
+
+
+@dataclass
+class CableReferences:
+    """What a cable cites and which indexed cables cite it."""
+
+    refid: str
+    subject: str | None
+    created: str | None
+    indexed: bool  # False: the cable is not in the index (only cited_by is known)
+    cites: list[CitedCable]
+    cited_by: list[CitingCable]
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class CableHistory:
+    """Every version of a cable the index has seen, oldest release first, and optionally
+    the diff between two of them."""
+
+    refid: str
+    versions: list[VersionInfo]
+    diff: CableDiff | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"refid": self.refid, "versions": [asdict(v) for v in self.versions],
+                "diff": self.diff.to_dict() if self.diff else None}
+
+
+def _iso(cable: Cable) -> str | None:
+    return cable.created.isoformat() if cable.created else None
+
+
+def canonical(refid: str) -> str:
+    return "".join(refid.split()).upper()
+
+
+def cites(engine: Engine, refid: str, known: Iterable[str] | Catalog | None = None) -> list[CitedCable]:
+    """The references of the indexed cable ``refid``, resolved again with the index's own
+    refids (and ``known``, when given) preferred among the candidates of each written form."""
+    cable = engine.cable(canonical(refid))
+    if cable is None:
+        raise CableNotFound(f"{canonical(refid)} is not in the index")
+    catalog = _catalog(engine, known)
+    written = [Reference(r.written) for r in _entries(cable.references)]
+    resolved = resolve_references(Cable(refid=cable.refid, created=cable.created,
+                                        references=written), catalog)
+    out: list[CitedCable] = []
+    for reference in resolved:
+        target = engine.cable(reference.refid) if reference.refid else None
+        out.append(CitedCable(
+            written=reference.written, refid=reference.refid, indexed=target is not None,
+            subject=target.subject if target else None, created=_iso(target) if target else None,
+            origin=target.origin if target else None,
+            classification=target.classification if target else None))
+    return out
+
+
+def cited_by(engine: Engine, refid: str) -> list[CitingCable]:
+    """The indexed cables whose references resolve to ``refid`` (oldest first)."""
+    refid = canonical(refid)
+    out: list[CitingCable] = []
+    for citing in engine.citing(refid):
+        cable = engine.cable(citing)
+        if cable is None:
+            continue
+        out.append(CitingCable(
+            refid=cable.refid, subject=cable.subject, created=_iso(cable), origin=cable.origin,
+            classification=cable.classification,
+            written=list(dict.fromkeys(r.written for r in cable.references if r.refid == refid))))
+    out.sort(key=lambda c: (c.created or "", c.refid))
+    return out
+
+
+def references(engine: Engine, refid: str, known: Iterable[str] | Catalog | None = None) -> CableReferences:
+    """What ``refid`` cites and which indexed cables cite it. A refid missing from the
+    index still gets its citing cables (``indexed`` False, ``cites`` empty)."""
+    refid = canonical(refid)
+    cable = engine.cable(refid)
+    citing = cited_by(engine, refid)
+    if cable is None and not citing:
+        raise CableNotFound(f"{refid} is not in the index, and no indexed cable cites it")
+    return CableReferences(
+        refid=refid, subject=cable.subject if cable else None, created=_iso(cable) if cable else None,
+        indexed=cable is not None, cites=cites(engine, refid, known) if cable else [],
+        cited_by=citing)
+
+
+def versions(engine: Engine, refid: str) -> list[Cable]:
+    """Every version of ``refid`` the index has seen, oldest release first."""
+    found = engine.versions(canonical(refid))
+    if not found:
+        raise CableNotFound(f"{canonical(refid)} is not in the index")
+    return found
+
+
+def history(engine: Engine, refid: str, diff: bool = False, old: int | None = None,
+            new: int | None = None) -> CableHistory:
+    """The versions of ``refid`` and, with ``diff``, what changed from version ``old`` to
+    version ``new`` (numbered from 1 = oldest; default: the two newest)."""
+    cables = versions(engine, refid)
+    listed = version_list(cables)
+    result = CableHistory(refid=canonical(refid), versions=listed)
+    if diff:
+        count = len(cables)
+        new = count if new is None else new
+        old = (new - 1 if new > 1 else 1) if old is None else old
+        for number in (old, new):
+            if not 1 <= number <= count:
+                raise ValueError(f"no version {number} of {canonical(refid)}: "
+                                 f"the index holds {count} (1 = oldest release)")
+        result.diff = diff_cables(cables[old - 1], cables[new - 1], old, new)
+    return result
+
+
+def _entries(references: list[Reference]) -> list[Reference]:
+    """Each written entry once (an entry citing two cables is stored as two references)."""
+    seen: list[Reference] = []
+    for reference in references:
+        if not seen or seen[-1].written != reference.written:
+            seen.append(reference)
+    return seen
+
+
+def _catalog(engine: Engine, known: Iterable[str] | Catalog | None) -> Catalog:
+    if isinstance(known, Catalog):
+        return known
+    refids = set(engine.refids())
+    refids.update(known or ())
+    return Catalog.of(refids)
