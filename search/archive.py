@@ -22,6 +22,7 @@ from indexer.engines.base import EngineHit, EngineResult, SearchRequest
 from indexer.engines.registry import open_index
 from indexer.model import Cable, level_rank
 
+from . import refs
 from .query import check_level, make_request, paragraph_ref
 from .results import CableText, Hit, ParagraphText, SearchResult
 
@@ -134,6 +135,32 @@ class Archive:
         """Counts, date range, breakdowns, segments and size on disk of the index."""
         with self._lock:
             return self.engine.stats()
+
+    # --- references and versions (search/refs.py) ------------------------------------------
+
+    def references(self, refid: str, known: Iterable[str] | None = None) -> "refs.CableReferences":
+        """What ``refid`` cites (written form, resolved refid, subject and date where the
+        cited cable is indexed) and which indexed cables cite it. ``known``: more refids
+        to prefer when resolving (e.g. the release's list), besides the index's own."""
+        with self._lock:
+            return refs.references(self.engine, refid, known)
+
+    def cited_by(self, refid: str) -> list["refs.CitingCable"]:
+        """The indexed cables whose references resolve to ``refid``."""
+        with self._lock:
+            return refs.cited_by(self.engine, refid)
+
+    def versions(self, refid: str) -> list["refs.VersionInfo"]:
+        """Every version of ``refid`` the index has seen (release date, source), oldest first."""
+        return self.history(refid).versions
+
+    def history(self, refid: str, diff: bool = False, old: int | None = None,
+                new: int | None = None, max_level: str | None = None) -> "refs.CableHistory":
+        """The versions of ``refid`` and, with ``diff``, a paragraph-level diff from version
+        ``old`` to ``new`` (1 = oldest; default the two newest). Under ``max_level``,
+        paragraphs above the ceiling are left out of the diff."""
+        with self._lock:
+            return refs.history(self.engine, refid, diff, old, new, check_level(max_level))
 
     # --- conversion -------------------------------------------------------------------------
 

@@ -7,12 +7,12 @@ Everything here reads an index through the engine seam; the rules themselves liv
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable
 
 from indexer.engines.base import Engine, IndexProblem
 from indexer.history import CableDiff, VersionInfo, diff_cables, version_list
-from indexer.model import Cable, Reference
+from indexer.model import Cable, Reference, level_rank
 from indexer.references import Catalog, resolve_references
 
 
@@ -69,10 +69,11 @@ class CableHistory:
     refid: str
     versions: list[VersionInfo]
     diff: CableDiff | None = None
+    withheld: int = 0  # paragraphs (over all versions) above the ceiling, left out
 
     def to_dict(self) -> dict[str, Any]:
         return {"refid": self.refid, "versions": [asdict(v) for v in self.versions],
-                "diff": self.diff.to_dict() if self.diff else None}
+                "diff": self.diff.to_dict() if self.diff else None, "withheld": self.withheld}
 
 
 def _iso(cable: Cable) -> str | None:
@@ -143,10 +144,14 @@ def versions(engine: Engine, refid: str) -> list[Cable]:
 
 
 def history(engine: Engine, refid: str, diff: bool = False, old: int | None = None,
-            new: int | None = None) -> CableHistory:
+            new: int | None = None, max_level: str | None = None) -> CableHistory:
     """The versions of ``refid`` and, with ``diff``, what changed from version ``old`` to
-    version ``new`` (numbered from 1 = oldest; default: the two newest)."""
+    version ``new`` (numbered from 1 = oldest; default: the two newest). Paragraphs above
+    ``max_level`` are left out of the diff (``withheld`` counts them)."""
     cables = versions(engine, refid)
+    withheld = 0
+    if max_level:
+        cables, withheld = _under_ceiling(cables, max_level)
     listed = version_list(cables)
     result = CableHistory(refid=canonical(refid), versions=listed)
     if diff:
@@ -158,7 +163,20 @@ def history(engine: Engine, refid: str, diff: bool = False, old: int | None = No
                 raise ValueError(f"no version {number} of {canonical(refid)}: "
                                  f"the index holds {count} (1 = oldest release)")
         result.diff = diff_cables(cables[old - 1], cables[new - 1], old, new)
+    result.withheld = withheld
     return result
+
+
+def _under_ceiling(cables: list[Cable], ceiling: str) -> tuple[list[Cable], int]:
+    """The cables without their paragraphs above the ceiling, and how many were dropped."""
+    limit = level_rank(ceiling)
+    kept: list[Cable] = []
+    dropped = 0
+    for cable in cables:
+        paragraphs = [p for p in cable.paragraphs if level_rank(p.level or cable.level) <= limit]
+        dropped += len(cable.paragraphs) - len(paragraphs)
+        kept.append(replace(cable, paragraphs=paragraphs))
+    return kept, dropped
 
 
 def _entries(references: list[Reference]) -> list[Reference]:
