@@ -323,6 +323,52 @@ def serve(index: str | None, host: str, port: int, max_level: str | None) -> Non
         server.server_close()
 
 
+# --- refs, history (references and versions) ---
+
+refs_format_option = click.option("--format", "fmt", type=click.Choice(["text", "json"]),
+                                  default="text", show_default=True, help="Output format.")
+
+
+@cli.command("refs")
+@click.argument("refid")
+@index_option
+@refs_format_option
+def refs_command(refid: str, index: str | None, fmt: str) -> None:
+    """What cable REFID cites (as written, resolved, and whether it is indexed), and which
+    indexed cables cite it."""
+    from search import Archive, refs
+
+    with Archive(resolve_index(index)) as archive:
+        result = archive.references(refid)
+    click.echo(refs.to_json(result) if fmt == "json" else refs.references_text(result))
+
+
+@cli.command("history")
+@click.argument("refid")
+@index_option
+@refs_format_option
+@click.option("--diff", "show_diff", is_flag=True,
+              help="Paragraph-level diff between two versions (default: the two newest).")
+@click.option("--from", "old", type=click.IntRange(min=1), default=None, metavar="N",
+              help="Diff from version N (1 = oldest release); implies --diff.")
+@click.option("--to", "new", type=click.IntRange(min=1), default=None, metavar="M",
+              help="Diff to version M; implies --diff.")
+@click.option("--max-level", "max_level", metavar="LEVEL", default=None,
+              help="Ceiling: paragraphs above this level are left out of the diff.")
+def history_command(refid: str, index: str | None, fmt: str, show_diff: bool,
+                    old: int | None, new: int | None, max_level: str | None) -> None:
+    """The versions of cable REFID the index has seen, with release dates and sources."""
+    from search import Archive, refs
+
+    with Archive(resolve_index(index)) as archive:
+        try:
+            result = archive.history(refid, diff=show_diff or old is not None or new is not None,
+                                     old=old, new=new, max_level=max_level)
+        except ValueError as exc:
+            raise UserError(str(exc), 2) from None
+    click.echo(refs.to_json(result) if fmt == "json" else refs.history_text(result))
+
+
 def main() -> None:
     """Entry point: `cables`. A closed pipe (`cables search … | head`) is not an error."""
     try:

@@ -7,11 +7,12 @@ Everything here reads an index through the engine seam; the rules themselves liv
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any, Iterable
 
 from indexer.engines.base import Engine, IndexProblem
-from indexer.history import CableDiff, VersionInfo, diff_cables, version_list
+from indexer.history import CableDiff, VersionInfo, diff_cables, sentences, version_list
 from indexer.model import Cable, Reference, level_rank
 from indexer.references import Catalog, resolve_references
 
@@ -194,3 +195,70 @@ def _catalog(engine: Engine, known: Iterable[str] | Catalog | None) -> Catalog:
     refids = set(engine.refids())
     refids.update(known or ())
     return Catalog.of(refids)
+
+
+# --- text and JSON for the CLI ------------------------------------------------------------
+
+def _date(iso: str | None) -> str:
+    return iso[:10] if iso else "????-??-??"
+
+
+def references_text(result: CableReferences) -> str:
+    """`cables refs`: the REF entries with what they resolve to, then the citing cables."""
+    title = f"{result.refid}  {_date(result.created)}  {result.subject or ''}".rstrip()
+    lines = [title if result.indexed else f"{result.refid}  (not in the index)"]
+    if result.indexed:
+        lines.append(f"cites ({sum(1 for c in result.cites if c.refid)} of {len(result.cites)} "
+                     "entries resolved):" if result.cites else "cites: no REF entries")
+        width = min(40, max((len(c.written) for c in result.cites), default=0))
+        for cited in result.cites:
+            written = cited.written if len(cited.written) <= 60 else cited.written[:57] + "..."
+            if cited.refid is None:
+                lines.append(f"  {written:<{width}}  (not resolved to a cable)")
+            elif cited.indexed:
+                lines.append(f"  {written:<{width}}  {cited.refid}  {_date(cited.created)}  "
+                             f"{cited.subject or ''}".rstrip())
+            else:
+                lines.append(f"  {written:<{width}}  {cited.refid}  missing from the index")
+    lines.append(f"cited by ({len(result.cited_by)}):" if result.cited_by
+                 else "cited by: no indexed cable")
+    for citing in result.cited_by:
+        lines.append(f"  {citing.refid}  {_date(citing.created)}  {citing.subject or ''}".rstrip())
+    return "\n".join(lines)
+
+
+def history_text(result: CableHistory) -> str:
+    """`cables history`: the versions, then the diff when one was asked for."""
+    count = len(result.versions)
+    lines = [f"{result.refid}: {count} version{'s' if count != 1 else ''} in the index"]
+    for v in result.versions:
+        lines.append(f"  {v.number}  released {v.released or 'unknown'}  {v.paragraphs} paragraphs"
+                     f"  {v.format or ''}  {v.source or ''}".rstrip())
+    if result.withheld:
+        lines.append(f"  ({result.withheld} paragraphs above the ceiling left out)")
+    diff = result.diff
+    if diff is None:
+        return "\n".join(lines)
+    lines.append(f"diff {diff.old.number} → {diff.new.number}:")
+    if diff.identical:
+        lines.append("  the two versions are identical")
+    for name, (old, new) in diff.fields.items():
+        lines.append(f"  {name}: {old!r} → {new!r}")
+    for change in diff.paragraphs:
+        marking = change.new_marking or change.old_marking
+        lines.append(f"  {change.label} {change.status}" + (f" ({marking})" if marking else ""))
+        if change.status == "added":
+            lines.extend(f"    +{s}" for s in sentences(change.new_text or ""))
+        elif change.status == "removed":
+            lines.extend(f"    -{s}" for s in sentences(change.old_text or ""))
+        elif change.unified:
+            lines.extend(f"    {line}" for line in change.unified)
+        else:
+            lines.append(f"    {change.words}")
+    if diff.paragraphs or diff.unchanged:
+        lines.append(f"  {diff.unchanged} paragraph{'s' if diff.unchanged != 1 else ''} unchanged")
+    return "\n".join(lines)
+
+
+def to_json(result: CableReferences | CableHistory) -> str:
+    return json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
