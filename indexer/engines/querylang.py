@@ -32,13 +32,15 @@ from .base import QueryError
 
 # Logical fields a user may name, and the aliases accepted for them.
 TEXT_FIELDS = ("any", "text", "heading", "subject", "exact")
-KEYWORD_FIELDS = ("tags", "origin", "refid", "marking", "classification", "level")
+KEYWORD_FIELDS = ("tags", "origin", "refid", "marking", "classification", "level",
+                  "cites", "citedby")  # cites:X = cables citing X; citedby:X = cables X cites
 DATE_FIELDS = ("created",)
 FIELDS = TEXT_FIELDS + KEYWORD_FIELDS + DATE_FIELDS
 ALIASES = {
     "tag": "tags", "subj": "subject", "class": "classification", "date": "created",
     "year": "created", "month": "created", "para": "text", "paragraph": "text",
     "body": "text", "title": "subject", "from": "origin", "id": "refid",
+    "cite": "cites", "cited_by": "citedby",
 }
 USER_FIELDS = tuple(f for f in FIELDS if f != "any")
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from whoosh import query
 
 from ..querylang import ParsedQuery
+from .citations import cited_by_query
 
 CONTENT_FIELDS = {
     "any": ("text", "heading", "subject"),
@@ -27,7 +28,8 @@ CONTENT_FIELDS = {
     "heading": ("heading",),
     "subject": ("subject",),
 }
-KEYWORD_FIELDS = ("tags", "origin", "refid", "marking", "classification", "level", "caveats")
+KEYWORD_FIELDS = ("tags", "origin", "refid", "marking", "classification", "level", "caveats",
+                  "cites")
 MAX_EXPANSION = 64
 MAX_KEYWORD_VALUES = 200
 
@@ -112,6 +114,8 @@ class _Compiler:
                 return self.phrase(node, positive)
             if isinstance(node, query.Term):
                 return self.term(node, positive)
+        elif name == "citedby":  # the cables that cable cites (citations.py)
+            return cited_by_query(self.searcher, node.text, boost)
         elif name in KEYWORD_FIELDS:
             if isinstance(node, (query.Prefix, query.Wildcard)):
                 pattern = node.text + ("*" if isinstance(node, query.Prefix) else "")
