@@ -8,13 +8,14 @@ gets one clear message instead of an engine's traceback.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
 import os
 import shutil
 import tempfile
 from pathlib import Path
 
-from .base import Engine, IndexIncompatible, IndexMissing
+from .base import Engine, IndexIncompatible, IndexMissing, IndexProblem
 from .safety import ensure_private, private_files
 
 METADATA_FILE = "cablesearch.json"
@@ -23,7 +24,10 @@ FORMAT_NAME = "cablesearch-index"
 # name -> (module, class). Engines are imported only when used.
 ENGINES: dict[str, tuple[str, str]] = {
     "whoosh": ("indexer.engines.whoosh.engine", "WhooshEngine"),
+    "tantivy": ("indexer.engines.tantivy.engine", "TantivyEngine"),
 }
+# engine -> (Python package it needs, the extra that installs it)
+REQUIRES: dict[str, tuple[str, str]] = {"tantivy": ("tantivy", "tantivy")}
 DEFAULT_ENGINE = "whoosh"
 
 
@@ -31,6 +35,8 @@ def engine_class(name: str) -> type[Engine]:
     if name not in ENGINES:
         raise IndexIncompatible(f"unknown engine {name!r} (known: {', '.join(sorted(ENGINES))})")
     module, cls = ENGINES[name]
+    if name in REQUIRES and importlib.util.find_spec(REQUIRES[name][0]) is None:
+        raise IndexProblem(f"the {name} engine needs: pip install 'cablesearch[{REQUIRES[name][1]}]'")
     return getattr(importlib.import_module(module), cls)
 
 

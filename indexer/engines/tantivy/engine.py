@@ -1,0 +1,351 @@
+"""TantivyEngine: the Whoosh engine's behaviour on a tantivy index.
+
+Writing follows ``indexer/engines/whoosh/engine.py`` step for step: plan each cable against
+the last commit (new, replacing, older, already seen), then delete and add its documents in
+one commit; tantivy's commit is atomic, so a cable is whole or absent after a crash. One
+tantivy writer is kept open across the batches of a run (its segments merge in the
+background) and released by ``close``; tantivy's own writer lock then guards the directory
+besides cablesearch's lock file. Search and ``similar`` live in ``searching.py``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterable, Iterator
+
+import tantivy
+
+from ...model import Cable, LEVELS
+from ...versions import version_digest, version_key
+from ..base import (Engine, EngineResult, IndexBusy, IndexIncompatible, IndexMissing,
+                    SearchRequest, WriteReport)
+from ..safety import ensure_private, make_private_dir, private_files
+from . import analysis
+from .documents import (cable_document, decode_cable, demoted, paragraph_documents,
+                        stored_fields, version_document, version_id)
+from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, SCHEMA_VERSION, build_schema
+
+Q = tantivy.Query
+Occur = tantivy.Occur
+DEFAULT_HEAP_MB = 256
+MIN_HEAP_MB_PER_THREAD = 16
+UNKNOWN = "(unknown)"
+MAX_BUCKETS = 60_000  # below tantivy's aggregation bucket limit (65,000)
+
+
+@dataclass
+class _Known:
+    key: tuple[str, str] | None = None
+    stored: dict[str, Any] | None = None
+
+
+@dataclass
+class _Plan:
+    refid: str
+    known: _Known
+    digest: str | None
+    winner: Cable | None
+    others: dict[str, Cable]
+
+
+class TantivyEngine(Engine):
+    name = "tantivy"
+    schema_version = SCHEMA_VERSION
+
+    def __init__(self, path: Path, index: tantivy.Index) -> None:
+        self.path = Path(path)
+        self.index = index
+        self.schema = index.schema
+        analysis.register(index)
+        self._writer: tantivy.IndexWriter | None = None
+        self.threads = max(1, min(2, os.cpu_count() or 1))
+        self.heap_mb = DEFAULT_HEAP_MB
+        self.library_defaults = False
+        self.state = None  # searching.py's per-commit caches
+
+    # --- opening -------------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, path: Path) -> "TantivyEngine":
+        path = Path(path)
+        make_private_dir(path)
+        with private_files():
+            index = tantivy.Index(build_schema(), path=str(path), reuse=False)
+        return cls(path, index)
+
+    @classmethod
+    def open(cls, path: Path) -> "TantivyEngine":
+        path = Path(path)
+        if not path.is_dir():
+            raise IndexMissing(f"no index at {path}: build one with `cables index PATH --index {path}`")
+        ensure_private(path)
+        try:
+            if not tantivy.Index.exists(str(path)) or not tantivy.Index.is_compatible(str(path)):
+                raise IndexIncompatible(f"{path} is not a usable tantivy index "
+                                        "(written by another tantivy version?): rebuild it")
+            index = tantivy.Index.open(str(path))
+        except (OSError, ValueError) as exc:
+            raise IndexIncompatible(f"{path} is not a usable tantivy index ({exc})") from None
+        if _field_names(path) != _schema_names():
+            raise IndexIncompatible(f"{path}: the tantivy schema differs from this version's: "
+                                    "rebuild it with `cables index PATH --index NEWDIR`")
+        return cls(path, index)
+
+    def set_memory_budget(self, megabytes: int) -> None:
+        self.heap_mb = max(MIN_HEAP_MB_PER_THREAD * self.threads, int(megabytes))
+
+    def use_library_writer_defaults(self) -> None:
+        self.library_defaults = True
+
+    def searcher(self) -> tantivy.Searcher:
+        """A searcher on the last commit (one per query: it pins a consistent segment set)."""
+        return self.index.searcher()
+
+    def close(self) -> None:
+        if self._writer is not None:
+            writer, self._writer = self._writer, None
+            writer.wait_merging_threads()
+
+    # --- writing -------------------------------------------------------------------------
+
+    def _writer_for_batch(self) -> tantivy.IndexWriter:
+        if self._writer is None:
+            try:
+                with private_files():
+                    if self.library_defaults:
+                        self._writer = self.index.writer()
+                    else:
+                        self._writer = self.index.writer(heap_size=self.heap_mb * 1_000_000,
+                                                         num_threads=self.threads)
+            except ValueError as exc:
+                if "LockBusy" in str(exc):
+                    raise IndexBusy(f"index {self.path} is being written by another process") from None
+                raise
+        return self._writer
+
+    def _commit(self, writer: tantivy.IndexWriter) -> None:
+        try:
+            with private_files():
+                writer.commit()
+        except BaseException:
+            writer.rollback()
+            raise
+        self.index.reload()
+
+    def write(self, cables: Iterable[Cable]) -> WriteReport:
+        """Add, replace or keep each cable; all of it goes into one commit or none of it."""
+        batch: dict[str, dict[str, Cable]] = {}
+        for cable in cables:
+            batch.setdefault(cable.refid, {}).setdefault(version_digest(cable), cable)
+        report = WriteReport()
+        self.index.reload()
+        searcher = self.searcher()
+        plans = [plan for refid, candidates in batch.items()
+                 if (plan := self._plan(searcher, refid, candidates, report)) is not None]
+        if not plans:
+            return report
+        writer = self._writer_for_batch()
+        try:
+            for plan in plans:
+                self._apply(writer, plan, report)
+        except BaseException:
+            writer.rollback()
+            raise
+        self._commit(writer)
+        return report
+
+    def _stored_by_id(self, searcher: tantivy.Searcher, doc_id: str) -> dict[str, Any] | None:
+        hits = searcher.search(Q.term_query(self.schema, "id", doc_id), 1, count=False).hits
+        return stored_fields(searcher.doc(hits[0][1])) if hits else None
+
+    def _known(self, searcher, refid: str) -> _Known:
+        stored = self._stored_by_id(searcher, refid)
+        if stored is None or stored.get("kind") != KIND_CABLE:
+            return _Known()
+        released = stored.get("released")
+        return _Known(version_key(released.date() if released else None, stored["digest"]), stored)
+
+    def _exists(self, searcher, doc_id: str) -> bool:
+        return searcher.search(Q.term_query(self.schema, "id", doc_id), 1, count=True).count > 0
+
+    def _plan(self, searcher, refid: str, candidates: dict[str, Cable],
+              report: WriteReport) -> _Plan | None:
+        known = self._known(searcher, refid)
+        new: dict[str, Cable] = {}
+        for digest, cable in candidates.items():
+            seen = (known.key is not None and digest == known.key[1]) or self._exists(
+                searcher, version_id(refid, digest))
+            if seen:
+                report.unchanged += 1
+            else:
+                new[digest] = cable
+        if not new:
+            return None
+        best: str | None = max(new, key=lambda d: version_key(new[d].released, d))
+        if known.key is not None and version_key(new[best].released, best) <= known.key:
+            best = None
+        winner = new.pop(best) if best is not None else None
+        return _Plan(refid, known, best, winner, new)
+
+    def _apply(self, writer: tantivy.IndexWriter, plan: _Plan, report: WriteReport) -> None:
+        if plan.winner is not None:
+            if plan.known.key is None:
+                report.added += 1
+            else:
+                report.replaced += 1
+                writer.delete_documents_by_query(self._kind_of(KIND_PARAGRAPH, plan.refid))
+                writer.delete_documents_by_term("id", plan.refid)
+                writer.add_document(demoted(plan.known.stored))
+            for doc in paragraph_documents(plan.winner):
+                writer.add_document(doc)
+                report.paragraphs += 1
+            writer.add_document(cable_document(plan.winner, plan.digest))
+        for digest, cable in plan.others.items():
+            report.kept_newer += 1
+            writer.add_document(version_document(cable, digest))
+
+    def _kind_of(self, kind: str, refid: str) -> tantivy.Query:
+        return Q.boolean_query([(Occur.Must, Q.term_query(self.schema, "kind", kind)),
+                                (Occur.Must, Q.term_query(self.schema, "refid", refid))])
+
+    def remove(self, refids: Iterable[str]) -> WriteReport:
+        report = WriteReport()
+        refids = list(dict.fromkeys(refids))
+        if not refids:
+            return report
+        self.index.reload()
+        searcher = self.searcher()
+        present = [r for r in refids if self._known(searcher, r).key is not None]
+        report.removed = len(present)
+        if not present:
+            return report
+        writer = self._writer_for_batch()
+        for refid in refids:
+            writer.delete_documents_by_term("refid", refid)
+        self._commit(writer)
+        return report
+
+    def optimize(self) -> None:
+        """Merge segments: tantivy merges in the background; wait for it, then collect files."""
+        writer = self._writer_for_batch()
+        self._commit(writer)
+        self._writer = None
+        writer.wait_merging_threads()
+        writer = self._writer_for_batch()
+        writer.garbage_collect_files()
+        self.close()
+        self.index.reload()
+
+    # --- reading whole cables ------------------------------------------------------------
+
+    def cable(self, refid: str) -> Cable | None:
+        stored = self._stored_by_id(self.searcher(), refid)
+        if not stored or stored.get("kind") != KIND_CABLE:
+            return None
+        return decode_cable(stored["payload"])
+
+    def _stored_where(self, query: tantivy.Query) -> list[dict[str, Any]]:
+        searcher = self.searcher()
+        count = searcher.search(query, 1, count=True).count
+        if not count:
+            return []
+        return [stored_fields(searcher.doc(a)) for _s, a in searcher.search(query, count).hits]
+
+    def versions(self, refid: str) -> list[Cable]:
+        stored = self._stored_where(self._kind_of(KIND_VERSION, refid))
+        current = self._stored_where(self._kind_of(KIND_CABLE, refid))
+        stored.extend(current)
+        stored.sort(key=lambda s: version_key(s["released"].date() if s.get("released") else None,
+                                              s["digest"]))
+        return [decode_cable(s["payload"]) for s in stored]
+
+    def citing(self, refid: str) -> list[str]:
+        query = Q.boolean_query([
+            (Occur.Must, Q.term_query(self.schema, "kind", KIND_PARAGRAPH)),
+            (Occur.Must, Q.term_query(self.schema, "cites", refid.upper()))])
+        return sorted(self._terms("refid", query))
+
+    def _terms(self, field: str, query: tantivy.Query) -> dict[str, int]:
+        """Every value of a keyword field among the documents ``query`` matches, with counts."""
+        return {t: n for t, n in self.searcher().terms_with_prefix(field, "", filter_query=query)
+                if n > 0}
+
+    def refids(self) -> Iterator[str]:
+        yield from sorted(self._terms("refid", Q.term_query(self.schema, "kind", KIND_CABLE)))
+
+    # --- search: delegated to searching.py -----------------------------------------------
+
+    def search(self, request: SearchRequest) -> EngineResult:
+        from . import searching
+        return searching.search(self, request)
+
+    def similar(self, refid: str, paragraph: int, request: SearchRequest) -> EngineResult:
+        from . import searching
+        return searching.similar(self, refid, paragraph, request)
+
+    # --- statistics ----------------------------------------------------------------------
+
+    def _count(self, kind: str) -> int:
+        return self.searcher().search(Q.term_query(self.schema, "kind", kind), 1, count=True).count
+
+    def _count_values(self, kind: str, field: str) -> Counter:
+        """Documents of one kind per value of a keyword field; none counts as (unknown)."""
+        query = Q.term_query(self.schema, "kind", kind)
+        agg = {"v": {"terms": {"field": field, "size": MAX_BUCKETS, "missing": UNKNOWN}}}
+        buckets = self.searcher().aggregate(query, agg)["v"]["buckets"]
+        return Counter({str(b["key"]): int(b["doc_count"]) for b in buckets})
+
+    def _date_range(self) -> tuple[str | None, str | None]:
+        from datetime import datetime, timezone
+        query = Q.term_query(self.schema, "kind", KIND_CABLE)
+        agg = {"s": {"stats": {"field": "created_ts"}}}
+        found = self.searcher().aggregate(query, agg)["s"]
+        if not found.get("count"):
+            return None, None
+
+        def day(seconds: float) -> str:
+            return datetime.fromtimestamp(seconds, timezone.utc).date().isoformat()
+        return day(found["min"]), day(found["max"])
+
+    def stats(self) -> dict[str, Any]:
+        levels = self._count_values(KIND_PARAGRAPH, "level")
+        level_order = {name: i for i, name in enumerate(LEVELS)}
+        first, last = self._date_range()
+        tags = self._count_values(KIND_CABLE, "tags")
+        tags.pop(UNKNOWN, None)
+        files = [p for p in self.path.iterdir() if p.is_file()]
+        return {
+            "engine": self.name,
+            "cables": self._count(KIND_CABLE),
+            "paragraphs": self._count(KIND_PARAGRAPH),
+            "older_versions": self._count(KIND_VERSION),
+            "date_from": first,
+            "date_to": last,
+            "by_classification": dict(self._count_values(KIND_CABLE, "classification").most_common()),
+            "by_paragraph_level": dict(sorted(levels.items(),
+                                              key=lambda kv: level_order.get(kv[0], len(LEVELS)))),
+            "top_origins": self._count_values(KIND_CABLE, "origin").most_common(20),
+            "top_tags": tags.most_common(20),
+            "segments": self.searcher().num_segments,
+            "size_bytes": sum(p.stat().st_size for p in files),
+        }
+
+
+def _field_names(path: Path) -> set[str]:
+    """Field names of the tantivy index at ``path``, from its meta.json (the bindings' Schema
+    object has no listing)."""
+    import json
+    try:
+        meta = json.loads((path / "meta.json").read_text(encoding="utf-8"))
+        return {f["name"] for f in meta.get("schema", [])}
+    except (OSError, ValueError, TypeError, KeyError):
+        return set()
+
+
+def _schema_names() -> set[str]:
+    from .schema import (DATE_FIELDS, INTEGER_FIELDS, KEYWORD_FIELDS, STEMMED_FIELDS)
+    return {*KEYWORD_FIELDS, *INTEGER_FIELDS, *DATE_FIELDS, *STEMMED_FIELDS,
+            "exact", "in_summary", "in_comment", "payload"}
