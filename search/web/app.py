@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from flask import Flask, Response, redirect, render_template, request, url_for
 
 from indexer.engines.base import IndexProblem, QueryError
+from search.archive import Archive, NotFound
 from indexer.model import LEVELS
 
 from .histogram import histogram_svg
@@ -28,8 +29,6 @@ HERE = Path(__file__).resolve().parent
 def open_archive(archive_or_path: Any) -> Any:
     """An Archive given as itself or as its index directory."""
     if isinstance(archive_or_path, (str, Path)):
-        from search import Archive  # the package's public API; imported late to avoid a cycle
-
         return Archive(archive_or_path)
     return archive_or_path
 
@@ -47,6 +46,9 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
             return SearchParams.from_args(request.args, ceiling)
         except BadParameter as exc:
             raise _Problem(str(exc), 400) from None
+
+    def wants_facets() -> bool:
+        return request.args.get("facets", "") in ("1", "true", "on", "yes")
 
     def search_url(params: SearchParams, endpoint: str = "search_page") -> str:
         query = urlencode(params.to_args(ceiling))
@@ -74,15 +76,14 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
         except BadParameter as exc:
             return render_template("search.html", params=SearchParams(max_level=ceiling),
                                    error=str(exc)), 400
-        canonical = urlencode(params.to_args(ceiling))
-        if request.query_string and canonical != request.query_string.decode("utf-8", "replace"):
+        if sorted(params.to_args(ceiling)) != sorted(request.args.items(multi=True)):
             # A submitted form sends every field, empty or default: redirect to the short URL
             # that holds the same search, so what is bookmarked or shared is readable.
             return redirect(search_url(params))
         context: dict[str, Any] = {"params": params, "error": None, "result": None}
         if params.q or params.filtered:
             try:
-                result = archive.search(params.q, **search_kwargs(params, FACETS))
+                result = archive.search(params.q, **search_kwargs(params, list(FACETS)))
             except QueryError as exc:
                 context["error"] = f"bad query: {exc}"
                 return render_template("search.html", **context), 400
@@ -109,12 +110,13 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
 
     @app.get("/api/search")
     def api_search() -> Response:
+        """`cables search --format json`; `facets=1` is `--facets`."""
         params = params_or_error()
         try:
-            result = archive.search(params.q, **search_kwargs(params, FACETS))
+            result = archive.search(params.q, **search_kwargs(params, wants_facets()))
         except QueryError as exc:
             raise _Problem(f"bad query: {exc}", 400) from None
-        return _json(result_json(result, params.q))
+        return _json(result_json(result))
 
     @app.get("/api/cable/<refid>")
     def api_cable(refid: str) -> Response:
@@ -127,7 +129,7 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
     @app.get("/api/similar/<refid>/<int:paragraph>")
     def api_similar(refid: str, paragraph: int) -> Response:
         params = params_or_error()
-        return _json(result_json(_similar(archive, refid, paragraph, params), f"{refid}#{paragraph}"))
+        return _json(result_json(_similar(archive, refid, paragraph, params, wants_facets())))
 
     @app.errorhandler(_Problem)
     def problem(exc: "_Problem") -> Any:
@@ -160,11 +162,16 @@ def _json(text_or_data: Any, status: int = 200) -> Response:
     return Response(text, status=status, mimetype="application/json")
 
 
-def _similar(archive: Any, refid: str, paragraph: int, params: SearchParams) -> Any:
+def _similar(archive: Any, refid: str, paragraph: int, params: SearchParams,
+             facets: bool = False) -> Any:
+    """`Archive.similar` under the request's ceiling; a withheld or missing paragraph is a 404."""
     try:
-        return archive.similar(refid, paragraph, max_level=params.max_level, limit=params.limit)
-    except (KeyError, LookupError):
-        raise _Problem(f"no paragraph {paragraph} in cable {refid} under this ceiling", 404) from None
+        return archive.similar(refid, paragraph, max_level=params.max_level, limit=params.limit,
+                               page=params.page, per_cable=params.per_cable, facets=facets)
+    except NotFound as exc:
+        raise _Problem(str(exc), 404) from None
+    except QueryError as exc:
+        raise _Problem(f"bad query: {exc}", 400) from None
 
 
 def _result_context(result: Any, params: SearchParams, search_url: Any) -> dict[str, Any]:

@@ -1,52 +1,44 @@
 """Between the Python API and the templates: request → API arguments, API objects → views.
 
-JSON goes through the same functions the CLI uses for `--format json`, so the API routes
-and the command line cannot drift apart.
+JSON goes through the CLI's own functions (`search.render.search_json`, `cable_json`), so
+the API routes and `--format json` cannot drift apart.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
-from indexer.model import level_rank
+from indexer.engines.base import IndexProblem, QueryError
+from search import render as cli_render
+from search.results import CableText, Hit, SearchResult
 
 from .highlight import mark_spans
 from .params import SearchParams
 
 
-def search_kwargs(params: SearchParams, facets: tuple[str, ...]) -> dict[str, Any]:
+def search_kwargs(params: SearchParams, facets: Any) -> dict[str, Any]:
     """Keyword arguments of `Archive.search` for one page of this search."""
     return {
         "tags": params.tags, "origin": params.origin, "classification": params.classification,
         "marking": params.marking, "level": params.level, "max_level": params.max_level,
         "date_from": params.date_from, "date_to": params.date_to, "sort": params.sort,
         "limit": params.limit, "page": params.page, "per_cable": params.per_cable,
-        "facets": list(facets),
+        "facets": facets,
     }
 
 
-def result_json(result: Any, query: str) -> str:
-    """The JSON of `cables search --format json` for this result."""
-    import json
-
-    data = result.to_dict()
-    data.setdefault("query", query)
-    return json.dumps(data, ensure_ascii=False)
+def result_json(result: SearchResult) -> str:
+    """The JSON of `cables search --format json` (and `cables similar`) for this result."""
+    return cli_render.search_json(result)
 
 
-def cable_json(cable: Any) -> str:
+def cable_json(cable: CableText) -> str:
     """The JSON of `cables show --format json` for this cable."""
-    import json
-
-    return json.dumps(cable.to_dict(), ensure_ascii=False)
-
-
-def snippet_markup(hit: Any) -> Markup:
-    """The hit's snippet, escaped, its matched words in `<mark>`."""
-    return mark_spans(hit.snippet or "", getattr(hit, "spans", []) or [])
+    return cli_render.cable_json(cable)
 
 
 @dataclass
@@ -60,16 +52,16 @@ class HitView:
     subject: str | None
     heading: str | None
     snippet: Markup
-    matched: int | None
+    matched: int
 
 
-def hit_view(hit: Any) -> HitView:
-    created = getattr(hit, "created", None)
+def hit_view(hit: Hit) -> HitView:
+    """A hit as the templates show it: the snippet escaped, its matched words in `<mark>`."""
     return HitView(
         refid=hit.refid, paragraph=hit.paragraph, marking=hit.marking, level=hit.level,
-        date=created.date().isoformat() if hasattr(created, "date") else str(created or ""),
+        date=hit.created.date().isoformat() if hit.created else "",
         origin=hit.origin, subject=hit.subject, heading=hit.heading,
-        snippet=snippet_markup(hit), matched=getattr(hit, "matched", None),
+        snippet=mark_spans(hit.snippet or "", hit.highlights), matched=hit.matched,
     )
 
 
@@ -87,32 +79,51 @@ class ParagraphView:
 @dataclass
 class CableView:
     paragraphs: list[ParagraphView]
-    references: list[Any] | None = None
+    cites: list[Any] | None = None  # None: not known (no references API answer)
     cited_by: list[Any] | None = None
-    versions: list[Any] | None = None
-    withheld: int = 0
-    notes: list[str] = field(default_factory=list)
+    versions: list[Any] = field(default_factory=list)
+    notice: str | None = None
 
 
-def is_withheld(paragraph: Any, ceiling: str | None) -> bool:
-    if getattr(paragraph, "withheld", False):
-        return True
-    return bool(ceiling and level_rank(paragraph.level) > level_rank(ceiling))
+def cable_view(archive: Any, cable: CableText, params: SearchParams) -> CableView:
+    """The cable's paragraphs as shown (the query's words marked), its references, its versions."""
+    notice = None
+    try:
+        spans = matched_spans(archive, cable, params) if params.q else {}
+    except QueryError as exc:
+        spans, notice = {}, f"the words of this query cannot be marked: {exc}"
+    paragraphs = [
+        ParagraphView(p.number, p.marking, p.level, p.heading,
+                      Markup("") if p.withheld else mark_spans(p.text or "", spans.get(p.number, [])),
+                      p.withheld, p.number in spans)
+        for p in cable.paragraphs]
+    view = CableView(paragraphs=paragraphs, notice=notice)
+    try:
+        references = archive.references(cable.refid)
+        view.cites, view.cited_by = references.cites, references.cited_by
+        view.versions = archive.history(cable.refid, max_level=params.max_level).versions
+    except IndexProblem:  # the cable is shown, so this is an index without that record
+        pass
+    return view
 
 
-def cable_view(archive: Any, cable: Any, params: SearchParams) -> CableView:
-    """The cable's paragraphs as shown, the query's words marked in the paragraphs it matched."""
-    spans = matched_spans(archive, cable.refid, params) if params.q else {}
-    paragraphs = []
-    for p in cable.paragraphs:
-        withheld = is_withheld(p, params.max_level)
-        text = Markup("") if withheld else mark_spans(p.text or "", spans.get(p.number, []))
-        paragraphs.append(ParagraphView(p.number, p.marking, p.level,
-                                        None if withheld else p.heading, text, withheld,
-                                        p.number in spans))
-    return CableView(paragraphs=paragraphs, withheld=sum(p.withheld for p in paragraphs))
+def matched_spans(archive: Any, cable: CableText, params: SearchParams) -> dict[int, list[tuple[int, int]]]:
+    """For each paragraph of `cable` the query matches, the spans of its matched words.
 
-
-def matched_spans(archive: Any, refid: str, params: SearchParams) -> dict[int, list[tuple[int, int]]]:
-    """For each paragraph of the cable the query matches, the character spans it matched."""
-    return {}
+    The engine marks matches in a snippet (a window of the paragraph). The surface words it
+    marked there are marked wherever they occur in the whole paragraph: the same word
+    always matches the same way, and no second analyzer is needed here.
+    """
+    result = archive.search(f'refid:"{cable.refid}" AND ({params.q})', max_level=params.max_level,
+                            limit=max(1, len(cable.paragraphs)))
+    text_of = {p.number: p.text or "" for p in cable.paragraphs if not p.withheld}
+    spans: dict[int, list[tuple[int, int]]] = {}
+    for hit in result.hits:
+        text = text_of.get(hit.paragraph)
+        if text is None:
+            continue
+        words = {hit.snippet[s:e].lower() for s, e in hit.highlights}
+        pattern = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(words, key=len, reverse=True))),
+                             re.IGNORECASE) if words else None
+        spans[hit.paragraph] = [m.span() for m in pattern.finditer(text)] if pattern else []
+    return spans

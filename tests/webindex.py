@@ -1,0 +1,58 @@
+"""The index the web tests serve: real cables, the seed cable, and one hostile cable of our own.
+
+The hostile cable (written here, never taken from the corpus) carries markup and script in
+its subject and text, and a SECRET paragraph whose words must never leave a server started
+under a lower ceiling.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from indexer.build import build_index
+
+HOSTILE_REFID = "10RIGA999"
+SECRET_WORDS = "names the suspected hackers"  # only in the SECRET paragraph (¶2)
+HOSTILE_CABLE = """\
+VZCZCXRO0001
+PP RUEHAG
+DE RUEHRA #0999/01 0451200
+ZNY CCCCC ZZH
+P 141200Z FEB 10
+FM AMEMBASSY RIGA
+TO RUEHC/SECSTATE WASHDC PRIORITY 4321
+BT
+S E C R E T RIGA 000999
+
+SIPDIS
+
+E.O. 12958: DECL: 02/14/2020
+TAGS: PREL KCRM LG
+SUBJECT: WEBSITE DEFACEMENT <script>alert('subject')</script> INQUIRY
+
+Classified By: Ambassador for Reasons 1.4 (b) and (d)
+
+1. (U) Hackers left the markup <script>alert("pwned")</script> and
+<b>bold</b> &amp; friends on the ministry website, said officials.
+
+2. (S) The secret paragraph names the suspected hackers at the
+ministry: the defacement came from inside.
+
+3. (C) The ministry asked for help with its website security.
+"""
+
+# Real cables: one month of 2009 (holds the full page of the seed cable) and one year of 2004,
+# so facets, paging and the date histogram have something to count.
+CORPUS_PARTS = ("cablegate-html/2009/08", "cablegate-html/2004")
+
+
+def build_web_index(workdir: Path, corpus: Path, sample_corpus: Path) -> Path:
+    """Build the index into `workdir/index` and return its path."""
+    hostile_dir = workdir / "hostile"
+    hostile_dir.mkdir(parents=True, exist_ok=True)
+    (hostile_dir / f"{HOSTILE_REFID}.txt").write_text(HOSTILE_CABLE, encoding="utf-8")
+    index = workdir / "index"
+    summary = build_index([sample_corpus, hostile_dir, *(corpus / part for part in CORPUS_PARTS)],
+                          index, workers=0)
+    assert not summary.skipped, summary.skipped
+    return index
