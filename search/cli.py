@@ -333,13 +333,18 @@ refs_format_option = click.option("--format", "fmt", type=click.Choice(["text", 
 @click.argument("refid")
 @index_option
 @refs_format_option
-def refs_command(refid: str, index: str | None, fmt: str) -> None:
+@click.option("--known", "known_file", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, metavar="FILE",
+              help="Refids known to exist, one a line (e.g. a release's list): preferred, "
+                   "besides the index's own, when a reference could mean more than one cable.")
+def refs_command(refid: str, index: str | None, fmt: str, known_file: Path | None) -> None:
     """What cable REFID cites (as written, resolved, and whether it is indexed), and which
     indexed cables cite it."""
     from search import Archive, refs
 
+    known = refs.read_refid_list(known_file) if known_file else None
     with Archive(resolve_index(index)) as archive:
-        result = archive.references(refid)
+        result = archive.references(refid, known)
     click.echo(refs.to_json(result) if fmt == "json" else refs.references_text(result))
 
 

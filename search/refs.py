@@ -262,3 +262,9 @@ def history_text(result: CableHistory) -> str:
 
 def to_json(result: CableReferences | CableHistory) -> str:
     return json.dumps(result.to_dict(), ensure_ascii=False, indent=2)
+
+
+def read_refid_list(path) -> set[str]:
+    """Refids from a file, one a line (blank lines and ``#`` comments ignored)."""
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return {canonical(line) for line in handle if line.strip() and not line.startswith("#")}
