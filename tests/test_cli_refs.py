@@ -218,3 +218,24 @@ def test_cites_and_citedby_queries(index):
         narrowed = archive.search("citedby:08LONDON1412 AND clearances", limit=50)
         assert narrowed.total and all(h.refid == "08LONDON1115" for h in narrowed.hits)
         assert archive.search("citedby:99NOWHERE1").total == 0
+
+
+def test_refs_of_a_cited_cable_missing_from_the_index(index):
+    """08LONDON1412 cites LONDON 1350 (read by hand), a cable the corpus lacks."""
+    data = _json(index, "refs", "08LONDON1350")
+    assert data["indexed"] is False and data["cites"] == []
+    assert "08LONDON1412" in [c["refid"] for c in data["cited_by"]]
+
+
+def test_refs_known_list_prefers_refids_that_exist(index, corpus: Path):
+    release = set((corpus / "reference" / "cable_ids.list").read_text().split())
+    checked = 0
+    for refid in ("08LONDON1412", "09LONDON2005", "10LONDON86", "09LONDON2346"):
+        plain = _json(index, "refs", refid)["cites"]
+        known = _json(index, "refs", refid, "--known", str(corpus / "reference" / "cable_ids.list"))["cites"]
+        assert [c["written"] for c in plain] == [c["written"] for c in known]
+        for a, b in zip(plain, known):
+            if a["refid"] != b["refid"]:  # the list changed the answer: to a refid that exists
+                assert b["refid"] in release and a["refid"] not in release
+            checked += 1
+    assert checked > 5
