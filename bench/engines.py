@@ -100,7 +100,7 @@ class WhooshDefaults(Cablesearch):
 
     name = "whoosh-defaults"
     description = "cablesearch's build with Whoosh's default writer settings"
-    writer_settings = "whoosh-defaults"
+    writer_settings = "library"
 
 
 class ArchiveSearcher:

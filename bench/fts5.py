@@ -40,6 +40,8 @@ HIT_COLUMNS = ("SELECT top.refid, top.paragraph, top.score, top.marking, top.ori
                "top.created, para_fts.heading, para_fts.subject, para_fts.text, "
                "snippet(para_fts, 0, '[', ']', '…', 16), top.total")
 
+FACET_COLUMNS = {"month": "substr(created, 1, 7)"}  # the histogram: "2009-08"
+
 CableRow = tuple[str, str | None, str | None, int | None, str | None, str | None, list[str],
                  list[tuple[int, str | None, str | None, int, str, str | None]]]
 
@@ -206,7 +208,9 @@ class Fts5Searcher:
                 sql = ("SELECT t.tag, count(*) FROM matched JOIN cable_tags t "
                        "ON t.cable = matched.cable GROUP BY t.tag ORDER BY 2 DESC, 1")
             else:
-                sql = f"SELECT {name}, count(*) FROM matched GROUP BY {name} ORDER BY 2 DESC, 1"
+                column = FACET_COLUMNS.get(name, name)
+                sql = (f"SELECT {column}, count(*) FROM matched GROUP BY {column} "
+                       "ORDER BY 2 DESC, 1")
             facets[name] = [(str(value), count) for value, count in self.conn.execute(sql)]
         order = self._order(query)
         rows = self.conn.execute(f"""

@@ -149,6 +149,10 @@ def machine_line() -> dict[str, Any]:
         pass
     import sqlite3
 
+    try:
+        load = [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        load = None
     return {"machine": f"{platform.system()} {platform.machine()}, {cpu}", "cores": cores,
             "memory_gb": memory_gb, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version}
+            "sqlite": sqlite3.sqlite_version, "load_average": load}

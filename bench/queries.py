@@ -19,7 +19,8 @@ from indexer.model import Cable
 
 CLASSES: tuple[str, ...] = ("rare", "common", "and", "phrase", "tag", "origin", "date_range",
                             "facets", "per_cable", "sort_date")
-FACETS: list[str] = ["classification", "level", "origin", "tags", "year"]
+# What `cables search --facets` asks for: every facet, the month histogram included.
+FACETS: list[str] = ["classification", "level", "origin", "tags", "year", "month"]
 DEFAULT_SEED = 20101128  # the day the first cables were published
 
 WORD = re.compile(r"[^\W\d_]{3,}")

@@ -103,6 +103,8 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         f"Machine: {machine['machine']}; {machine['cores']} cores; "
         f"{machine['memory_gb']} GB; Python {machine['python']}; SQLite {machine['sqlite']}. "
+        f"Load average at start {_load(machine.get('load_average'))}, at end "
+        f"{_load(results.get('load_average_end'))}. "
         f"Input: {results['input']}. Ratios are to FTS5 in the same run.",
         "",
         "**Build** (from the dump layout, parsing included)",
@@ -150,3 +152,7 @@ def _overlap(data: dict[str, Any]) -> str:
     values = [q["top10_overlap_with_fts5"] for q in data["queries"].values()
               if q.get("top10_overlap_with_fts5") is not None]
     return f"{sum(values) / len(values):.2f}" if values else "–"
+
+
+def _load(values: list[float] | None) -> str:
+    return "/".join(f"{v:.1f}" for v in values) if values else "unknown"

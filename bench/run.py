@@ -152,6 +152,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             entry["per_query"] = [{k: q[k] for k in ("qid", "ms", "total")}
                                   for q in raw_queries["queries"]]
     report.add_ratios(results)
+    results["load_average_end"] = machine_line()["load_average"]
     if not args.keep:
         shutil.rmtree(work, ignore_errors=True)
     return results
