@@ -208,6 +208,51 @@ def test_cable_page_shows_every_paragraph_with_its_anchor(client, archive):
     assert all(tag in fields for tag in cable.tags)
 
 
+def test_cable_page_links_what_it_cites_what_cites_it_and_its_releases(client, archive):
+    citing = page(client, f"/cable/{HOSTILE_REFID}")
+    cites = archive.references(HOSTILE_REFID).cites
+    links = [a.get("href") for a in css(citing, "#cites a")]
+    assert links == [f"/cable/{c.refid}" for c in cites if c.indexed] == ["/cable/09LONDON1933"]
+    assert all(c.written in css(citing, "#cites")[0].text_content() for c in cites)
+    cited = page(client, "/cable/09LONDON1933")
+    assert [a.get("href") for a in css(cited, "#cited-by a")] == [
+        f"/cable/{c.refid}" for c in archive.cited_by("09LONDON1933")] == [f"/cable/{HOSTILE_REFID}"]
+    releases = css(cited, "#history li")
+    versions = archive.history("09LONDON1933").versions
+    assert len(releases) == len(versions) == 2  # the seed cable's Markdown and the site's page
+    assert all((v.released or "(date unknown)") in r.text_content() for v, r in zip(versions, releases))
+
+
+def test_history_page_shows_what_changed_between_releases(client, archive, index):
+    history = archive.history("09LONDON2005", diff=True)
+    assert len(history.versions) == 2 and history.diff.paragraphs  # two builds of the site differ
+    cable = page(client, "/cable/09LONDON2005")
+    doc = page(client, css(cable, "#history-link")[0].get("href"))
+    shown = css(doc, "#diff section.change")
+    assert len(shown) == len(history.diff.paragraphs)
+    for section, change in zip(shown, history.diff.paragraphs):
+        assert change.label in section.text_content()
+        removed = " ".join(d.text_content() for d in css(section, "del"))
+        added = " ".join(i.text_content() for i in css(section, "ins"))
+        assert removed or added
+        assert all(word in (change.old_text or "") for word in removed.split())
+        assert all(word in (change.new_text or "") for word in added.split())
+    out = CliRunner().invoke(cli, ["history", "09LONDON2005", "--diff", "--index", str(index),
+                                   "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert api(client, "/api/history/09LONDON2005?diff=1") == json.loads(out.output)
+    page(client, "/cable/99NOWHERE1/history", status=404)
+    page(client, "/cable/09LONDON2005/history?old=9", status=400)
+
+
+def test_history_diff_under_a_lower_ceiling_leaves_the_paragraph_out(client, archive):
+    changed = archive.history("09LONDON2005", diff=True).diff.paragraphs[0]
+    words = " ".join(changed.new_text.split()[:8])
+    assert words in " ".join(client.get("/cable/09LONDON2005/history?diff=1").data.decode().split())
+    lowered = client.get("/cable/09LONDON2005/history?diff=1&max_level=UNCLASSIFIED").data.decode()
+    assert words not in " ".join(lowered.split())
+
+
 def test_arriving_from_a_hit_marks_the_searched_words(client):
     doc = page(client, "/?q=%22strategic+communications%22")
     href = css(doc, "li.hit a.hit-link")[0].get("href")
@@ -265,6 +310,8 @@ HOSTILE_URLS = [
     f"/api/cable/{HOSTILE_REFID}?max_level=SECRET",
     f"/api/similar/{HOSTILE_REFID}/1?max_level=TOP+SECRET",
     f"/api/similar/{HOSTILE_REFID}/2",
+    f"/cable/{HOSTILE_REFID}/history?diff=1&max_level=TOP+SECRET",
+    f"/api/history/{HOSTILE_REFID}?diff=1&max_level=SECRET",
 ]
 
 
@@ -281,7 +328,8 @@ def test_no_request_lifts_the_servers_ceiling(guarded, client, url):
             assert all(level_rank(v) <= level_rank("CONFIDENTIAL")
                        for v, _ in data["facets"].get("level", []))
     # Without the ceiling the same secret is there to leak: the test could fail.
-    if url in (f"/cable/{HOSTILE_REFID}", "/api/search?q=hackers&max_level=SECRET"):
+    if url in (f"/cable/{HOSTILE_REFID}", "/api/search?q=hackers&max_level=SECRET",
+               f"/cable/{HOSTILE_REFID}/history?diff=1&max_level=TOP+SECRET"):
         assert SECRET_WORDS in " ".join(client.get(url, follow_redirects=True).data.decode("utf-8").split())
 
 
@@ -308,7 +356,9 @@ def test_cable_text_with_markup_is_shown_as_text(client):
         body = client.get(url).data.decode("utf-8")
         assert "<script" not in body.lower(), url
         assert "<b>bold" not in body, url
-    doc = page(client, f"/cable/{HOSTILE_REFID}")
+    response = client.get(f"/cable/{HOSTILE_REFID}")
+    assert "script-src 'none'" in response.headers["Content-Security-Policy"]
+    doc = lxml.html.fromstring(response.data.decode("utf-8"))
     text = css(doc.get_element_by_id("p1"), ".text")[0].text_content()
     assert '<script>alert("pwned")</script>' in text and "<b>bold</b> &amp; friends" in text
     assert "<script>alert('subject')</script>" in css(doc, ".cable-subject")[0].text_content()

@@ -1,8 +1,8 @@
 """The index the web tests serve: real cables, the seed cable, and one hostile cable of our own.
 
 The hostile cable (written here, never taken from the corpus) carries markup and script in
-its subject and text, and a SECRET paragraph whose words must never leave a server started
-under a lower ceiling.
+its subject and text, a SECRET paragraph whose words must never leave a server started
+under a lower ceiling, and a REF line citing the seed cable.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ E.O. 12958: DECL: 02/14/2020
 TAGS: PREL KCRM LG
 SUBJECT: WEBSITE DEFACEMENT <script>alert('subject')</script> INQUIRY
 
+REF: A. 09 LONDON 1933 B. 10 STATE 12345
+
 Classified By: Ambassador for Reasons 1.4 (b) and (d)
 
 1. (U) Hackers left the markup <script>alert("pwned")</script> and
@@ -41,18 +43,25 @@ ministry: the defacement came from inside.
 3. (C) The ministry asked for help with its website security.
 """
 
+# A second release of it whose SECRET paragraph changed: its diff must not leak either.
+HOSTILE_CABLE_AGAIN = HOSTILE_CABLE.replace("came from inside.", "came from inside the building.")
+
 # Real cables: one month of 2009 (holds the full page of the seed cable) and one year of 2004,
-# so facets, paging and the date histogram have something to count.
-CORPUS_PARTS = ("cablegate-html/2009/08", "cablegate-html/2004")
+# so facets, paging and the date histogram have something to count; and the December 2010
+# builds of the same months, so some cables have two releases to list and compare.
+CORPUS_PARTS = ("cablegate-html/2009/08", "cablegate-html/2004",
+                "cablegate-html-2010-12/2009/08", "cablegate-html-2010-12/2004")
 
 
 def build_web_index(workdir: Path, corpus: Path, sample_corpus: Path) -> Path:
     """Build the index into `workdir/index` and return its path."""
-    hostile_dir = workdir / "hostile"
-    hostile_dir.mkdir(parents=True, exist_ok=True)
-    (hostile_dir / f"{HOSTILE_REFID}.txt").write_text(HOSTILE_CABLE, encoding="utf-8")
+    hostile = []
+    for name, text in (("hostile", HOSTILE_CABLE), ("hostile-again", HOSTILE_CABLE_AGAIN)):
+        (workdir / name).mkdir(parents=True, exist_ok=True)
+        (workdir / name / f"{HOSTILE_REFID}.txt").write_text(text, encoding="utf-8")
+        hostile.append(workdir / name)
     index = workdir / "index"
-    summary = build_index([sample_corpus, hostile_dir, *(corpus / part for part in CORPUS_PARTS)],
+    summary = build_index([sample_corpus, *hostile, *(corpus / part for part in CORPUS_PARTS)],
                           index, workers=0)
     assert not summary.skipped, summary.skipped
     return index

@@ -16,14 +16,19 @@ from urllib.parse import urlencode
 from flask import Flask, Response, redirect, render_template, request, url_for
 
 from indexer.engines.base import IndexProblem, QueryError
-from search.archive import Archive, NotFound
 from indexer.model import LEVELS
+from search import refs
+from search.archive import Archive, NotFound
 
+from .diffview import word_diff_markup
 from .histogram import histogram_svg
-from .params import FACETS, PAGE_SIZES, SORTS, BadParameter, SearchParams, levels_up_to, parse_level
+from .params import (FACETS, PAGE_SIZES, SORTS, BadParameter, SearchParams, levels_up_to,
+                     parse_int, parse_level)
 from .render import cable_json, cable_view, hit_view, result_json, search_kwargs
 
 HERE = Path(__file__).resolve().parent
+CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
+       "form-action 'self'; frame-ancestors 'none'")
 
 
 def open_archive(archive_or_path: Any) -> Any:
@@ -101,6 +106,19 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
         view = cable_view(archive, cable, params)
         return render_template("cable.html", cable=cable, view=view, params=params)
 
+    @app.get("/cable/<refid>/history")
+    def history_page(refid: str) -> Any:
+        params = params_or_error()
+        result = _history(archive, refid, params)
+        changes = [(change, word_diff_markup(change.old_text, change.new_text))
+                   for change in (result.diff.paragraphs if result.diff else [])]
+        return render_template("history.html", params=params, history=result, changes=changes)
+
+    @app.get("/api/history/<refid>")
+    def api_history(refid: str) -> Response:
+        """`cables history REFID --format json`; `diff=1`, `old=N`, `new=M` as --diff/--from/--to."""
+        return _json(refs.to_json(_history(archive, refid, params_or_error())))
+
     @app.get("/similar/<refid>/<int:paragraph>")
     def similar_page(refid: str, paragraph: int) -> Any:
         params = params_or_error()
@@ -131,6 +149,14 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
         params = params_or_error()
         return _json(result_json(_similar(archive, refid, paragraph, params, wants_facets())))
 
+    @app.after_request
+    def harden(response: Response) -> Response:
+        # Defence in depth behind escaping: the pages need no script, frame or plugin.
+        response.headers["Content-Security-Policy"] = CSP
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "no-referrer"
+        return response
+
     @app.errorhandler(_Problem)
     def problem(exc: "_Problem") -> Any:
         if request.path.startswith("/api/"):
@@ -160,6 +186,19 @@ class _Problem(Exception):
 def _json(text_or_data: Any, status: int = 200) -> Response:
     text = text_or_data if isinstance(text_or_data, str) else json.dumps(text_or_data, ensure_ascii=False)
     return Response(text, status=status, mimetype="application/json")
+
+
+def _history(archive: Any, refid: str, params: SearchParams) -> Any:
+    """`Archive.history` with a diff when asked (`diff=1`, or `old`/`new` version numbers)."""
+    try:
+        old = parse_int(request.args.get("old"), "old", 0, 1, 10_000) or None
+        new = parse_int(request.args.get("new"), "new", 0, 1, 10_000) or None
+        diff = request.args.get("diff", "") in ("1", "true", "on", "yes") or bool(old or new)
+        return archive.history(refid, diff=diff, old=old, new=new, max_level=params.max_level)
+    except (BadParameter, ValueError) as exc:
+        raise _Problem(str(exc), 400) from None
+    except refs.CableNotFound as exc:
+        raise _Problem(str(exc), 404) from None
 
 
 def _similar(archive: Any, refid: str, paragraph: int, params: SearchParams,
