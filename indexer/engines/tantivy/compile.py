@@ -1,0 +1,290 @@
+"""Compile a parsed query (logical fields, see ``querylang``) into a tantivy query.
+
+The same routing as ``indexer/engines/whoosh/compile.py``, node for node: plain words and
+phrases search the stemmed ``text``, ``heading`` and ``subject`` fields; one quoted word,
+fuzzy words and wildcards search the unstemmed ``exact`` field, expanded here against the
+index's own words (at most ``MAX_EXPANSION``, the most frequent, with a notice); keyword
+values resolve case-insensitively. Stemming is the Whoosh analyzer's (``analysis.py``), so
+the terms are the ones the index holds.
+
+Scoring follows Whoosh's shapes: ``Or`` sums its matching children (tantivy ``Should``),
+``And`` sums all (``Must``), ``Not`` adds nothing (``MustNot`` under a zero-score match-all).
+Whoosh's field boosts (subject 0.2, heading 0.5) scale the term weight inside BM25F; tantivy
+has no BM25F, so they become query boosts on the per-field scores (a linear approximation).
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import tantivy
+from whoosh import query
+from whoosh.support.levenshtein import distance
+
+from ..querylang import ParsedQuery
+from .analysis import whoosh_stems
+
+Q = tantivy.Query
+Occur = tantivy.Occur
+
+CONTENT_FIELDS = {
+    "any": ("text", "heading", "subject"),
+    "text": ("text",),
+    "heading": ("heading",),
+    "subject": ("subject",),
+}
+FIELD_BOOSTS = {"subject": 0.2, "heading": 0.5}  # Whoosh schema's field_boost
+KEYWORD_FIELDS = ("tags", "origin", "refid", "marking", "classification", "level", "caveats",
+                  "cites")
+MAX_EXPANSION = 64
+MAX_KEYWORD_VALUES = 200
+
+
+class _Nothing:
+    """Whoosh's NullQuery: matches nothing and is dropped from Or/And."""
+
+
+NOTHING = _Nothing()
+
+
+@dataclass
+class Compiled:
+    query: tantivy.Query | _Nothing
+    tier: tantivy.Query | None = None  # matches when the paragraph's own text matches
+    stems: set[str] = field(default_factory=set)
+    words: set[str] = field(default_factory=set)
+    notices: list[str] = field(default_factory=list)
+
+
+class Vocabulary:
+    """The index's words and keyword values (term dictionaries), cached per searcher state."""
+
+    def __init__(self, searcher: tantivy.Searcher) -> None:
+        self.searcher = searcher
+        self._values: dict[str, dict[str, list[str]]] = {}
+
+    def exists(self, fieldname: str, value: str) -> bool:
+        return self.searcher.doc_freq(fieldname, value) > 0
+
+    def frequency(self, fieldname: str, value: str) -> int:
+        return self.searcher.doc_freq(fieldname, value)
+
+    def with_prefix(self, fieldname: str, prefix: str) -> list[tuple[str, int]]:
+        return self.searcher.terms_with_prefix(fieldname, prefix)
+
+    def values(self, fieldname: str) -> dict[str, list[str]]:
+        if fieldname not in self._values:
+            mapping: dict[str, list[str]] = {}
+            for value, _count in sorted(self.with_prefix(fieldname, "")):
+                mapping.setdefault(value.lower(), []).append(value)
+            self._values[fieldname] = mapping
+        return self._values[fieldname]
+
+    def resolve(self, fieldname: str, value: str) -> list[str]:
+        """Indexed values equal to ``value`` ignoring case; else values containing it as words."""
+        for candidate in (value, value.upper()):
+            if self.exists(fieldname, candidate):
+                return [candidate]
+        mapping = self.values(fieldname)
+        key = " ".join(value.lower().split())
+        if key in mapping:
+            return list(mapping[key])
+        words = re.compile(r"(?<!\w)" + re.escape(key) + r"(?!\w)")
+        found = [v for k, vs in mapping.items() if words.search(k) for v in vs]
+        return sorted(found)[:MAX_KEYWORD_VALUES]
+
+    def match(self, fieldname: str, pattern: str) -> list[str]:
+        regex = re.compile(fnmatch.translate(pattern.lower()))
+        found = [v for k, vs in self.values(fieldname).items() if regex.match(k) for v in vs]
+        return sorted(found)[:MAX_KEYWORD_VALUES]
+
+    def within(self, fieldname: str, text: str, maxdist: int, prefix: int) -> set[str]:
+        """Words within ``maxdist`` edits sharing ``prefix`` letters (Whoosh's terms_within)."""
+        return {w for w, _n in self.with_prefix(fieldname, text[:prefix])
+                if abs(len(w) - len(text)) <= maxdist and distance(w, text, limit=maxdist) <= maxdist}
+
+
+class _Compiler:
+    def __init__(self, schema: tantivy.Schema, vocabulary: Vocabulary,
+                 cited: Callable[[str], list[str]]) -> None:
+        self.schema = schema
+        self.vocabulary = vocabulary
+        self.cited = cited
+        self.out = Compiled(NOTHING)
+        self.tier: list[tantivy.Query] = []
+
+    def term_query(self, fieldname: str, text: str) -> tantivy.Query:
+        return Q.term_query(self.schema, fieldname, text)
+
+    def node(self, node: query.Query, positive: bool):
+        if node is query.NullQuery:
+            return NOTHING
+        if node.is_leaf():
+            return self.leaf(node, positive)
+        if isinstance(node, query.Not):
+            inner = self.node(node.query, False)
+            return _not(inner)
+        if isinstance(node, query.AndNot):
+            return _and_not(self.node(node.a, positive), self.node(node.b, False))
+        children = [self.node(child, positive) for child in node.children()]
+        boost = getattr(node, "boost", 1.0)
+        if isinstance(node, query.And):
+            return _boosted(_all_of(children), boost)
+        if isinstance(node, query.Or):
+            return _boosted(_any_of(children), boost)
+        raise ValueError(f"cannot compile query node {node!r}")
+
+    def leaf(self, node: query.Query, positive: bool):
+        name = getattr(node, "fieldname", None)
+        boost = getattr(node, "boost", 1.0)
+        if name in CONTENT_FIELDS or name == "exact":
+            if isinstance(node, query.FuzzyTerm):
+                return self.fuzzy(node, positive)
+            if isinstance(node, (query.Prefix, query.Wildcard)):
+                return self.wildcard(node, positive)
+            if isinstance(node, query.Phrase):
+                return self.phrase(node, positive)
+            if isinstance(node, query.Term):
+                return self.term(node, positive)
+        elif name == "citedby":
+            refids = self.cited(node.text.upper())
+            return _boosted(_any_of([self.term_query("refid", r) for r in refids]), boost)
+        elif name in KEYWORD_FIELDS:
+            if isinstance(node, (query.Prefix, query.Wildcard)):
+                pattern = node.text + ("*" if isinstance(node, query.Prefix) else "")
+                values = self.vocabulary.match(name, pattern)
+            else:
+                values = self.vocabulary.resolve(name, node.text)
+            return _boosted(_any_of([self.term_query(name, v) for v in values]), boost)
+        elif isinstance(node, query.DateRange) or name == "created":
+            return date_range(self.schema, node.startdate, node.enddate)
+        raise ValueError(f"cannot compile query node {node!r}")
+
+    def field_term(self, fieldname: str, stems: list[str]) -> tantivy.Query:
+        q = _all_of([self.term_query(fieldname, s) for s in stems])
+        return _boosted(q, FIELD_BOOSTS.get(fieldname, 1.0))
+
+    def term(self, node: query.Term, positive: bool):
+        if node.fieldname == "exact":
+            if positive:
+                self.out.words.add(node.text)
+                self.tier.extend(self.term_query("text", s) for s in whoosh_stems(node.text))
+            return _boosted(self.term_query("exact", node.text), node.boost)
+        stems = whoosh_stems(node.text)
+        if not stems:
+            return NOTHING
+        fields = CONTENT_FIELDS[node.fieldname]
+        if positive:
+            self.out.stems.update(stems)
+            if "text" in fields:
+                self.tier.append(_all_of([self.term_query("text", s) for s in stems]))
+        return _boosted(_any_of([self.field_term(f, stems) for f in fields]), node.boost)
+
+    def phrase_on(self, fieldname: str, words: list[str], slop: int) -> tantivy.Query:
+        if len(words) == 1:
+            return self.term_query(fieldname, words[0])
+        # Whoosh's slop counts position steps (1 = adjacent); tantivy's counts gaps (0).
+        return Q.phrase_query(self.schema, fieldname, words, slop=max(0, slop - 1))
+
+    def phrase(self, node: query.Phrase, positive: bool):
+        if node.fieldname == "exact":
+            words = [w.lower() for w in node.words]
+            if positive:
+                self.out.words.update(words)
+            return _boosted(self.phrase_on("exact", words, node.slop), node.boost)
+        stems = [s for w in node.words for s in whoosh_stems(w)]
+        if not stems:
+            return NOTHING
+        fields = CONTENT_FIELDS[node.fieldname]
+        if positive:
+            self.out.stems.update(stems)
+            if "text" in fields:
+                self.tier.append(self.phrase_on("text", stems, node.slop))
+        per_field = [_boosted(self.phrase_on(f, stems, node.slop), FIELD_BOOSTS.get(f, 1.0))
+                     for f in fields]
+        return _boosted(_any_of(per_field), node.boost)
+
+    def fuzzy(self, node: query.FuzzyTerm, positive: bool):
+        prefix = max(node.prefixlength, 1)
+        words = self.vocabulary.within("exact", node.text, node.maxdist, prefix)
+        return self.expanded(node, f"{node.text}~", words, positive)
+
+    def wildcard(self, node: query.Query, positive: bool):
+        pattern = node.text.lower() + ("*" if isinstance(node, query.Prefix) else "")
+        literal = re.split(r"[*?]", pattern, maxsplit=1)[0]
+        regex = re.compile(fnmatch.translate(pattern))
+        words = {w for w, _n in self.vocabulary.with_prefix("exact", literal) if regex.match(w)}
+        return self.expanded(node, pattern, words, positive)
+
+    def expanded(self, node: query.Query, shown: str, words: set[str], positive: bool):
+        if len(words) > MAX_EXPANSION:
+            frequency = self.vocabulary.frequency
+            words = set(sorted(words, key=lambda w: (-frequency("exact", w), w))[:MAX_EXPANSION])
+            self.out.notices.append(
+                f"{shown} matches more than {MAX_EXPANSION} words; searched the "
+                f"{MAX_EXPANSION} most frequent (make it longer to be precise)")
+        if positive:
+            self.out.words.update(words)
+            self.tier.extend(self.term_query("text", s) for w in sorted(words)
+                             for s in whoosh_stems(w))
+        return _boosted(_any_of([self.term_query("exact", w) for w in sorted(words)]), node.boost)
+
+
+def compile_query(parsed: ParsedQuery, schema: tantivy.Schema, vocabulary: Vocabulary,
+                  cited: Callable[[str], list[str]]) -> Compiled:
+    """The tantivy query for a parsed query, with its tier query and highlight words."""
+    compiler = _Compiler(schema, vocabulary, cited)
+    compiled = compiler.out
+    compiled.query = compiler.node(parsed.tree, True)
+    tier = _any_of(compiler.tier) if compiler.tier else NOTHING
+    compiled.tier = None if tier is NOTHING else tier
+    return compiled
+
+
+def date_range(schema: tantivy.Schema, start, end) -> tantivy.Query:
+    if start is None and end is None:
+        return Q.all_query()
+    return Q.range_query(schema, "created", tantivy.FieldType.Date, start, end)
+
+
+def zero(q: tantivy.Query) -> tantivy.Query:
+    """``q`` as a pure filter: it must match, and adds nothing to the score."""
+    return Q.const_score_query(q, 0.0)
+
+
+def _not(inner):
+    if inner is NOTHING:  # Whoosh: Not(NullQuery) normalizes to NullQuery
+        return NOTHING
+    return Q.boolean_query([(Occur.Must, zero(Q.all_query())), (Occur.MustNot, inner)])
+
+
+def _and_not(a, b):
+    if a is NOTHING:
+        return NOTHING
+    if b is NOTHING:
+        return a
+    return Q.boolean_query([(Occur.Must, a), (Occur.MustNot, b)])
+
+
+def _any_of(queries: list) -> tantivy.Query | _Nothing:
+    queries = [q for q in queries if q is not NOTHING]
+    if not queries:
+        return NOTHING
+    return queries[0] if len(queries) == 1 else Q.boolean_query([(Occur.Should, q) for q in queries])
+
+
+def _all_of(queries: list) -> tantivy.Query | _Nothing:
+    # Whoosh's And.normalize drops NullQuery children (it does not make the And empty)
+    queries = [q for q in queries if q is not NOTHING]
+    if not queries:
+        return NOTHING
+    return queries[0] if len(queries) == 1 else Q.boolean_query([(Occur.Must, q) for q in queries])
+
+
+def _boosted(q, boost: float):
+    if q is NOTHING or boost == 1.0:
+        return q
+    return Q.boost_query(q, boost)
