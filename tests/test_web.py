@@ -253,6 +253,26 @@ def test_history_diff_under_a_lower_ceiling_leaves_the_paragraph_out(client, arc
     assert words not in " ".join(lowered.split())
 
 
+def test_a_cables_tags_and_origin_link_to_their_searches(client, archive):
+    doc = page(client, f"/cable/{HOSTILE_REFID}")
+    fields = css(doc, "table.fields")[0]
+    for link in css(fields, "a"):
+        query = dict(args_of(link.get("href")))["q"]
+        found = page(client, link.get("href"))
+        assert total_of(found) == archive.search(query).total > 0
+        assert HOSTILE_REFID in [refid for refid, _ in hit_keys(found)] or total_of(found) > 10
+    tags = [a.text_content() for a in css(fields, "a.tag")]
+    assert tags == archive.cable(HOSTILE_REFID).tags
+
+
+def test_the_front_page_offers_the_index_to_browse(client, archive):
+    doc = page(client, "/")
+    stats = archive.stats()
+    links = css(doc, "#browse-tags a")
+    assert [a.text_content() for a in links] == [tag for tag, _ in stats["top_tags"]]
+    assert total_of(page(client, links[0].get("href"))) > 0
+
+
 def test_arriving_from_a_hit_marks_the_searched_words(client):
     doc = page(client, "/?q=%22strategic+communications%22")
     href = css(doc, "li.hit a.hit-link")[0].get("href")

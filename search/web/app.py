@@ -22,11 +22,12 @@ from search.archive import Archive, NotFound
 
 from .diffview import word_diff_markup
 from .histogram import histogram_svg
-from .params import (FACETS, PAGE_SIZES, SORTS, BadParameter, SearchParams, levels_up_to,
-                     parse_int, parse_level)
+from .params import (FACETS, PAGE_SIZES, SORTS, BadParameter, SearchParams, field_query,
+                     levels_up_to, parse_int, parse_level)
 from .render import cable_json, cable_view, hit_view, result_json, search_kwargs
 
 HERE = Path(__file__).resolve().parent
+UNKNOWN = "(unknown)"  # the API's facet value for paragraphs without one: nothing to narrow to
 CSP = ("default-src 'self'; script-src 'none'; object-src 'none'; base-uri 'none'; "
        "form-action 'self'; frame-ancestors 'none'")
 
@@ -68,9 +69,17 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
         url = url_for("cable_page", refid=refid) + (f"?{urlencode(args)}" if args else "")
         return url + (f"#p{paragraph}" if paragraph is not None else "")
 
+    def field_url(name: str, value: str, params: SearchParams | None = None) -> str | None:
+        """The search for one field value (a cable's TAG, origin…), under the same ceiling."""
+        query = field_query(name, str(value))
+        if query is None:
+            return None
+        return search_url(SearchParams(q=query, max_level=params.max_level if params else ceiling))
+
     @app.context_processor
     def helpers() -> dict[str, Any]:
-        return {"search_url": search_url, "cable_url": cable_url, "ceiling": ceiling,
+        return {"search_url": search_url, "cable_url": cable_url, "field_url": field_url,
+                "ceiling": ceiling,
                 "levels": LEVELS, "sorts": SORTS, "page_sizes": PAGE_SIZES,
                 "levels_up_to": levels_up_to}
 
@@ -215,8 +224,10 @@ def _similar(archive: Any, refid: str, paragraph: int, params: SearchParams,
 
 def _result_context(result: Any, params: SearchParams, search_url: Any) -> dict[str, Any]:
     """What the search template needs beyond the raw result: links, histogram, paging."""
-    facets = {name: [(value, count, search_url(params.narrowed(name, str(value))))
-                     for value, count in result.facets.get(name, [])]
+    facets = {name: [(value, count, None if str(value) == UNKNOWN
+                      else search_url(params.narrowed(name, str(value))))
+                     for value, count in result.facets.get(name, [])
+                     if not params.has(name, str(value))]
               for name in ("classification", "level", "origin", "tags")}
     years = result.facets.get("year", [])
     unit = params.hist

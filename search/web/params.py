@@ -201,6 +201,12 @@ class SearchParams:
                             date_to=parse_date(value, facet, end=True), hist="auto")
         raise ValueError(f"no facet {facet!r}")
 
+    def has(self, facet: str, value: str) -> bool:
+        """Whether this search is already narrowed to that facet value."""
+        if facet == "tags":
+            return value in self.tags
+        return getattr(self, facet, None) == value
+
     def without(self, name: str, value: str | None = None) -> "SearchParams":
         """This search without one filter (or one tag): the × on an active filter."""
         if name == "tags":
@@ -219,6 +225,14 @@ class SearchParams:
             span = f"{self.date_from or '…'} – {self.date_to or '…'}"
             shown.append(("dates", span, None))
         return shown
+
+
+def field_query(name: str, value: str) -> str | None:
+    """A query for one field value (`tags:PREL`, `origin:"Embassy London"`), None when the
+    value cannot be quoted in the query language."""
+    if not value or '"' in value:
+        return None
+    return f"{name}:{value}" if re.fullmatch(r"\w+", value) else f'{name}:"{value}"'
 
 
 def levels_up_to(ceiling: str | None) -> list[str]:
