@@ -228,8 +228,11 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
                 progress: Callable[[Progress], None] | None = None, wait: bool = False,
                 batch_cables: int = DEFAULT_BATCH_CABLES,
                 batch_paragraphs: int = DEFAULT_BATCH_PARAGRAPHS,
-                writer_settings: str = "tuned") -> BuildSummary:
+                writer_settings: str = "tuned", engine_name: str | None = None) -> BuildSummary:
     """Index every cable found under ``paths`` into ``index_dir`` (created when missing).
+
+    ``engine_name`` (whoosh | tantivy) is the engine of a new index; an existing index keeps
+    its own, and naming another one is an error.
 
     ``writer_settings="library"`` writes with the engine library's own defaults instead of
     cablesearch's tuned ones: the benchmark's reference point (bench/engines.py).
@@ -242,7 +245,7 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
              if inside_index not in f.resolve().parents]
     summary.files = len(files)
     workers = default_workers() if workers is None else max(0, workers)
-    engine = open_or_create_index(index_dir)
+    engine = open_or_create_index(index_dir, engine_name)
     try:
         with WriteLock(index_dir, wait=wait) as lock, _StopFlag() as stop:
             engine.set_memory_budget(writer_memory_mb(memory_mb, workers))

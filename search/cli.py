@@ -94,7 +94,10 @@ def _summary_text(summary) -> str:
               metavar="N", help="Commit every N cables [default: 2000].")
 @click.option("--wait", is_flag=True, help="Wait for another run writing this index.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
-def index_command(paths, index, remove, memory_mb, workers, batch_cables, wait, as_json):
+@click.option("--engine", "engine_name", type=click.Choice(["whoosh", "tantivy"]), default=None,
+              help="Engine of a new index [default: whoosh]; an existing index keeps its own.")
+def index_command(paths, index, remove, memory_mb, workers, batch_cables, wait, as_json,
+                  engine_name):
     """Index the cables in files and directories (PATH…), or --remove cables by REFID."""
     import json
 
@@ -109,7 +112,8 @@ def index_command(paths, index, remove, memory_mb, workers, batch_cables, wait, 
         try:
             summary = build_index(paths, index_dir, memory_mb=memory_mb, workers=workers,
                                   progress=bar, wait=wait,
-                                  batch_cables=batch_cables or DEFAULT_BATCH_CABLES)
+                                  batch_cables=batch_cables or DEFAULT_BATCH_CABLES,
+                                  engine_name=engine_name)
         finally:
             bar.finish()
     _print_skips(summary.skipped)

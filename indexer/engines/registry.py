@@ -115,9 +115,15 @@ def create_index(path: Path | str, engine: str = DEFAULT_ENGINE) -> Engine:
     return open_index(path)
 
 
-def open_or_create_index(path: Path | str, engine: str = DEFAULT_ENGINE) -> Engine:
-    """The index at ``path``, created when the directory is missing or empty."""
+def open_or_create_index(path: Path | str, engine: str | None = None) -> Engine:
+    """The index at ``path``, created (with ``engine``, default whoosh) when the directory
+    is missing or empty; an existing index of another engine than the one named is refused."""
     try:
-        return open_index(path)
+        opened = open_index(path)
     except IndexMissing:
-        return create_index(path, engine)
+        return create_index(path, engine or DEFAULT_ENGINE)
+    if engine and opened.name != engine:
+        opened.close()
+        raise IndexIncompatible(f"index {path} was built with the {opened.name} engine, not "
+                                f"{engine}: leave out --engine, or use another --index directory")
+    return opened
