@@ -32,7 +32,7 @@ _LEVEL_WORDS = (rf"(?P<level>TOP[ \t]+{_spaced('SECRET')}|{_spaced('CONFIDENTIAL
 BANNER_RE = re.compile(
     _LEVEL_WORDS
     + r"(?P<extra>(?:[ \t]*(?:E[ \t]?F[ \t]?T[ \t]?O|EFTO|NOFORN|SENSITIVE|CORRECTED[ \t]COPY))*)"
-    r"[ \t]*\n?[ \t]*(?:SECTION[ \t]+(?P<section>\d{1,3})[ \t]+OF[ \t]+(?P<sections>\d{1,3})[ \t]+)?"
+    r"[ \t]*(?:\n[ \t]*)?(?:SECTION[ \t]+(?P<section>\d{1,3})[ \t]+OF[ \t]+(?P<sections>\d{1,3})[ \t]+)?"
     r"(?P<station>[A-Z][A-Z'.-]*(?:[ \t][A-Z][A-Z'.-]*){0,3})[ \t]+(?P<number>\d{1,7})(?!\d)"
 )
 BANNER_ANYCASE_RE = re.compile(BANNER_RE.pattern, re.IGNORECASE)
@@ -112,7 +112,7 @@ def find_dtg(text: str) -> DateTimeGroup | None:
     return DateTimeGroup(" ".join(match.group(0).split()), PRECEDENCE.get(match.group("prec")), when)
 
 
-_ROUTE_LINE = re.compile(r"(?m)^[ \t]*(FM|TO|INFO)[ \t]+(\S.*?)[ \t\\]*$")
+_ROUTE_LINE = re.compile(r"(?m)^[ \t]*(FM|TO|INFO)[ \t]+(\S[^\n]*)")
 _ADDRESSEE_END = re.compile(r"[ \t]+(?:(?:FLASH|IMMEDIATE|PRIORITY|ROUTINE|NIACT)\b.*|\d{3,5})$")
 _ROUTE_PREFIX = re.compile(r"^[A-Z]{4,9}/")
 _ROUTE_STOP = re.compile(r"^[ \t]*(?:BT|ZEN|ZFR|[A-Z]{1,3}[ \t]?\d|.*\b(?:UNCLAS|CONFIDENTIAL|SECRET|C O N F)\b)")
@@ -129,7 +129,7 @@ class Routing:
 
 
 def _addressee(line: str) -> str:
-    line = line.strip().rstrip("\\").strip()
+    line = " ".join(line.replace("\\", " ").split())
     line = _ROUTE_PREFIX.sub("", line)
     return _ADDRESSEE_END.sub("", line).strip()
 
@@ -168,10 +168,10 @@ def find_routing(text: str) -> Routing:
 
 # --- fields of the body head -----------------------------------------------------------
 
-# Where a field begins: at a line start, or after two spaces where line breaks were flattened.
-_FIELD_START = r"(?:(?<=\n)|^|(?<=  )|(?<=\t))[ \t]*"
+# Where a field begins: at a line start, or after two spaces where line breaks were flattened
+# (the regex only asks for a space before; _field_context checks the rest, in linear time).
 FIELD_RE = re.compile(
-    _FIELD_START + r"(?P<key>"
+    r"(?<![^ \t\n])(?P<key>"
     r"(?P<eo>E\.?[ \t]?O\.?[ \t]*(?=1[12]\d{3})|DECL(?:ASSIFY)?[ \t]*:)"
     r"|(?P<tags>TAGS?\b[ \t]*:?)"
     r"|(?P<subject>SUBJ(?:ECT)?[ \t]*[:.-])"
@@ -217,10 +217,22 @@ class Field:
     end: int
 
 
+def _field_context(text: str, pos: int) -> bool:
+    """A field keyword counts at a line start or after two spaces (flattened line breaks)."""
+    i = pos
+    while i > 0 and text[i - 1] in " \t":
+        i -= 1
+        if pos - i >= 2:
+            return True
+    return i == 0 or text[i - 1] == "\n" or (i < pos and text[i] == "\t")
+
+
 def iter_fields(text: str, start: int, stop: int) -> list[Field]:
     """The header fields between start and stop, each with its raw value."""
     keys: list[tuple[str, re.Match[str]]] = []
     for m in FIELD_RE.finditer(text, start, stop):
+        if not _field_context(text, m.start()):
+            continue
         kind = next(k for k in ("eo", "tags", "subject", "ref", "classified") if m.group(k))
         keys.append((kind, m))
     for m in GLUED_FIELD_RE.finditer(text, start, stop):
@@ -251,7 +263,7 @@ def one_line(text: str) -> str:
 # E.O. and DECL --------------------------------------------------------------------------
 
 _EO_RE = re.compile(r"^[ \t:]*(1[12]\d{3})")
-_DECL_RE = re.compile(r"DECL(?:ASSIFY)?(?:[ \t]*ON)?[ \t]*:?[ \t]*(?P<value>"
+_DECL_RE = re.compile(r"DECL(?:ASSIFY)?(?:[ \t]*ON)?[ \t]*(?::[ \t]*)?(?P<value>"
                       r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|OADR|X\d(?:[ \t]*,?[ \t]*X\d)*|"
                       r"[A-Z]+(?:[ \t]+[A-Z]+){0,2}|\d{1,2}[ \t]+[A-Z]{3,9}[ \t]+\d{2,4})", re.IGNORECASE)
 
@@ -268,7 +280,26 @@ def parse_eo(value: str) -> tuple[str | None, str | None]:
             declassify = None
         elif declassify[0].isalpha() and declassify.split()[-1] in ("TAGS", "TAG", "SUBJECT"):
             declassify = " ".join(declassify.split()[:-1]) or None
-    return eo, declassify
+    return eo, _iso_date(declassify) if declassify else None
+
+
+_NUMERIC_DATE_RE = re.compile(r"(\d{1,4})[/.-](\d{1,2})[/.-](\d{1,4})")
+
+
+def _full_year(year: int) -> int:
+    return year + (2000 if year < 70 else 1900) if year < 100 else year
+
+
+def _iso_date(written: str) -> str:
+    """'08/20/2019', '2019/08/20', '8/20/19' → '2019-08-20'; other forms (OADR, X1) as written."""
+    match = _NUMERIC_DATE_RE.fullmatch(written)
+    if not match:
+        return written
+    a, b, c = (int(g) for g in match.groups())
+    year, month, day = (a, b, c) if len(match.group(1)) == 4 else (_full_year(c), a, b)
+    if not (1 <= month <= 12 and 1 <= day <= 31 and 1900 <= year <= 2100):
+        return written
+    return f"{year:04d}-{month:02d}-{day:02d}"
 
 
 # TAGS -----------------------------------------------------------------------------------
@@ -504,7 +535,7 @@ def parse_head(body: str) -> Head:
     return head
 
 
-_CAVEAT_LINE_RE = re.compile(r"[ \t]*(?:(?:" + CAVEAT_RE.pattern + r")[ \t,/]*)*[ \t\\]*(?:\n|$)")
+_CAVEAT_LINE_RE = re.compile(r"[ \t]*(?:(?:" + CAVEAT_RE.pattern + r")[ \t,/]*)*\\?(?:\n|$)")
 
 
 def _caveat_lines_end(body: str, start: int, stop: int) -> int:

@@ -16,6 +16,7 @@ from indexer.model import Paragraph, normalize_level
 # --- cleanup: continuation headers, section lines, page breaks -----------------------------
 
 # `NEW DELHI 00009127 002 OF 006`, `MONTERREY 00000527  001.2 OF 002`
+_CONTINUATION_HINT = re.compile(r"\d{8}[ \t]{1,4}\d{3}")
 CONTINUATION_RE = re.compile(
     r"(?:[A-Z][A-Z'.-]{0,20}[ \t]){1,4}[ \t]?\d{8}[ \t]{1,4}\d{3}(?:\.\d)?[ \t]{1,4}OF[ \t]{1,4}\d{3}\b")
 SECTION_LINE_RE = re.compile(r"(?m)^[ \t]*SECTION[ \t]+\d{1,3}[ \t]+OF[ \t]+\d{1,3}[ \t]*$")
@@ -29,25 +30,29 @@ def clean_text(text: str, station: str | None = None, number: int | None = None)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\\\n" in text:  # CSV dumps that kept a backslash before each line break
         text = text.replace("\\\n", "\n")
-    text = CONTINUATION_RE.sub(" ", text)
-    if station is not None and number is not None:
+    if _CONTINUATION_HINT.search(text):
+        text = CONTINUATION_RE.sub(" ", text)
+    if station is not None and number is not None and str(number) in text:
         def _banner(match: re.Match[str]) -> str:
             same = (match.group("station") or "").upper() == station and int(match.group("number")) == number
             return " " if same else match.group(0)
         text = BANNER_RE.sub(_banner, text)
-    text = SECTION_LINE_RE.sub("", text)
-    text = PAGE_BREAK_RE.sub("", text)
-    text = NON_NUMERIC_ANCHOR_RE.sub("", text)
+    if "SECTION" in text:
+        text = SECTION_LINE_RE.sub("", text)
+    if "PAGE" in text:
+        text = PAGE_BREAK_RE.sub("", text)
+    if "¶" in text:
+        text = NON_NUMERIC_ANCHOR_RE.sub("", text)
     return text
 
 
 # --- paragraph starts ----------------------------------------------------------------------
 
+# Every alternative starts with `¶` or a digit, so the regex engine skips ahead quickly;
+# what must precede a number (a line start, spaces) is checked in Python.
 PARA_START_RE = re.compile(
     r"¶[ \t]*(?P<anchored>\d{1,3})[ \t]?\.?"  # an anchor: a paragraph start for sure
-    r"|(?:(?<=\n)|^)[ \t]{0,8}(?P<line>\d{1,3})[ \t]?\.(?=[ \t]|\(|$)"  # `2.` at a line start
-    r"|(?<=[ \t])(?P<inline>\d{1,3})[ \t]?\.[ \t]{1,4}(?=\()"  # flattened: `... 2.  (U) ...`
-    r"|(?<=[ \t]{2})(?P<inline2>\d{1,3})[ \t]?\.[ \t]{1,4}(?=[A-Z])",  # flattened: `...  2.  The`
+    r"|(?P<number>\d{1,3})(?P<dot>[ \t]?\.)(?P<after>[ \t]{1,4}\(|[ \t]{1,4}(?=[A-Z])|\(|[ \t]|$)",
     re.MULTILINE,
 )
 MAX_GAP = 3  # a paragraph number may skip at most this many numbers
@@ -61,20 +66,45 @@ class Start:
     anchored: bool
 
 
+def _start_kind(text: str, match: re.Match[str]) -> str | None:
+    """'line' for a number at a line start, 'inline' for one in flattened text, else None."""
+    pos = match.start()
+    i = pos
+    while i > 0 and pos - i <= 8 and text[i - 1] in " \t":
+        i -= 1
+    if i == 0 or text[i - 1] == "\n":
+        return "line" if pos - i <= 8 else None
+    if pos - i == 0 or text[i - 1].isdigit():
+        return None  # `2009.` inside a number, or glued to a word
+    after = match.group("after")
+    if after.endswith("(") and after[:1] in " \t":
+        return "inline"  # `... 2.  (U) ...`
+    if pos - i >= 2 and after[:1] in " \t" and after.strip() == "" and len(after) >= 1 \
+            and match.end() < len(text) and text[match.end()].isupper():
+        return "inline"  # `...  2.  The ...`
+    return None
+
+
 def find_starts(text: str) -> list[Start]:
     """Paragraph starts: numbers that increase sensibly (by 1, or skip at most MAX_GAP-1)."""
     starts: list[Start] = []
     previous = 0
     for match in PARA_START_RE.finditer(text):
-        kind = match.lastgroup
-        number = int(match.group(kind))
-        if kind in ("anchored", "line"):
-            sensible = previous < number <= previous + MAX_GAP
-        else:  # inline numbers are weaker evidence: only the next number
+        if match.group("anchored") is not None:
+            kind, number, text_start = "anchored", int(match.group("anchored")), match.end()
+        else:
+            kind = _start_kind(text, match)
+            if kind is None:
+                continue
+            number = int(match.group("number"))
+            text_start = match.end("dot")
+        if kind == "inline":  # weaker evidence: only the next number
             sensible = number == previous + 1
+        else:
+            sensible = previous < number <= previous + MAX_GAP
         if not sensible:
             continue
-        starts.append(Start(number, match.start(), match.end(), kind == "anchored"))
+        starts.append(Start(number, match.start(), text_start, kind == "anchored"))
         previous = number
     return starts
 
@@ -297,14 +327,17 @@ def split_paragraphs(text: str) -> tuple[list[Paragraph], list[str]]:
         starts_comment = bool(_COMMENT_START.match(head))
         para_summary = in_summary or starts_summary or heading_summary
         para_comment = in_comment or starts_comment or heading_comment
-        # carry the regions over to the next paragraph
-        if starts_summary or (not in_summary and _SUMMARY_ANY.search(body)):
+        # carry the regions over to the next paragraph (substring checks keep this cheap)
+        lower = body.lower()
+        has_summary, has_comment = "summary" in lower, "comment" in lower
+        if starts_summary or (has_summary and not in_summary and _SUMMARY_ANY.search(body)):
             in_summary = True
-        if _SUMMARY_END.search(body):
+        if has_summary and _SUMMARY_END.search(body):
             in_summary = False
-        if starts_comment or (not in_comment and _COMMENT_ANY.search(body) and not _COMMENT_END.search(body)):
+        comment_ends = has_comment and _COMMENT_END.search(body) is not None
+        if starts_comment or (has_comment and not in_comment and not comment_ends and _COMMENT_ANY.search(body)):
             in_comment = True
-        if _COMMENT_END.search(body):
+        if comment_ends:
             in_comment = False
         if body or number > 0:
             paragraphs.append(Paragraph(

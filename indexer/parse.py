@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -17,8 +18,8 @@ from indexer.references import resolve_references
 
 OnSkip = Callable[[str, str], None]
 
-_REFID_RE = re.compile(r"^(?P<year>\d{2})(?P<station>[A-Z][A-Z]*?)0*(?P<number>\d+)$")
-_DECL_YEAR_RE = re.compile(r"(?:^|/)((?:19|20)\d{2})(?:/|$)")
+_REFID_RE = re.compile(r"^(?P<year>\d{2})(?P<station>[A-Z][A-Z0-9]*?)0*(?P<number>\d+)$")
+_DECL_YEAR_RE = re.compile(r"^((?:19|20)\d{2})-\d{2}-\d{2}$")
 
 
 def canonical_refid(refid: str | None) -> str | None:
@@ -70,9 +71,8 @@ def _refid(raw: RawCable, head: Head, created: datetime | None, warnings: list[s
     if stated and from_text and stated != from_text:
         stated_number = _REFID_RE.match(stated).group("number")  # type: ignore[union-attr]
         text_number = _REFID_RE.match(from_text).group("number")  # type: ignore[union-attr]
-        warnings.append(f"refid {raw.refid} disagrees with the banner ({from_text})")
-        if stated_number != text_number and raw.format == "mongo-jsonl":
-            return from_text  # mongoexport `_id`s are often another cable's
+        if stated_number != text_number:
+            warnings.append(f"refid {raw.refid} disagrees with the banner ({from_text})")
     refid = stated or from_text
     if refid is None:
         raise ParseError("no reference id: neither stated nor a classification banner with a year")
@@ -101,7 +101,7 @@ def _build(raw: RawCable) -> Cable:
     if head.banner is None and dtg is None and head.subject is None and not head.tags \
             and not raw.refid and not raw.classification:
         raise ParseError("not a cable: no classification banner, header fields or date-time group")
-    warnings = list(head.warnings)
+    warnings = list(raw.notes) + head.warnings
     routing = find_routing(routing_text)
     created = _created(raw, dtg, warnings)
     refid = _refid(raw, head, created, warnings)
@@ -167,15 +167,18 @@ def parse_text(text: str, source: str = "<text>", format: str | None = None) -> 
 def parse_path(path: str | Path, on_skip: OnSkip | None = None) -> Iterator[Cable]:
     """Every cable in a file or directory (walked recursively; .gz/.bz2/.xz read transparently).
 
-    Input that is not a cable is passed to on_skip(source, reason); without on_skip it
-    raises ParseError.
+    Input that is not a cable is passed to on_skip(source, reason); without on_skip it is
+    logged as a warning (logger "cablesearch"), like unreadable files.
     """
     from indexer.reading import read_path
 
-    for raw in read_path(path, on_skip):
+    report = on_skip or _log_skip
+    for raw in read_path(path, report):
         try:
             yield build_cable(raw)
         except ParseError as exc:
-            if on_skip is None:
-                raise ParseError(f"{raw.source}: {exc}") from None
-            on_skip(raw.source, str(exc))
+            report(raw.source, str(exc))
+
+
+def _log_skip(source: str, reason: str) -> None:
+    logging.getLogger("cablesearch").warning("skipped %s: %s", source, reason)

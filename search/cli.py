@@ -58,6 +58,41 @@ def cli() -> None:
 
 # --- parse (indexer: formats and cable rules) ---
 
+def _cable_summary(cable) -> str:
+    """One readable line per cable: refid, date, classification, origin, subject, counts."""
+    created = cable.created.strftime("%Y-%m-%d %H:%M") if cable.created else "????-??-??"
+    warned = f", {len(cable.warnings)} warning{'s' if len(cable.warnings) != 1 else ''}" if cable.warnings else ""
+    return (f"{cable.refid}  {created}  {cable.classification or 'UNKNOWN'}  {cable.origin or '?'}\n"
+            f"    {cable.subject or '(no subject)'}\n"
+            f"    {len(cable.paragraphs)} paragraph{'s' if len(cable.paragraphs) != 1 else ''}{warned}")
+
+
+@cli.command("parse")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@click.option("--jsonl", is_flag=True, help="One JSON object per cable (all fields, paragraphs included).")
+def parse_command(paths: tuple[Path, ...], jsonl: bool) -> None:
+    """Read cables from files or directories (any supported format) and print them."""
+    import json
+
+    from indexer import parse_path
+
+    skipped = 0
+
+    def on_skip(source: str, reason: str) -> None:
+        nonlocal skipped
+        skipped += 1
+        click.echo(f"skipped {source}: {reason}", err=True)
+
+    for path in paths:
+        for cable in parse_path(path, on_skip=on_skip):
+            if jsonl:
+                click.echo(json.dumps(cable.to_dict(), ensure_ascii=False))
+            else:
+                click.echo(_cable_summary(cable))
+    if skipped:
+        sys.exit(1)
+
+
 # --- index, stats, optimize (indexer: build and engine) ---
 
 
