@@ -422,3 +422,10 @@ def test_serve_refuses_a_bad_ceiling_and_a_missing_index(tmp_path, index):
     assert bad.exit_code == 2 and "max-level" in bad.output
     missing = runner.invoke(cli, ["serve", "--index", str(tmp_path / "nothing-here")])
     assert missing.exit_code == 1 and "Traceback" not in missing.output
+
+
+def test_only_loopback_counts_as_local():
+    from search.web.app import is_loopback
+
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.5")

@@ -18,6 +18,7 @@ from indexer.model import LEVELS, level_rank, normalize_level
 
 SORTS = ("relevance", "-date", "date")
 PAGE_SIZES = (10, 20, 50, 100)
+MAX_LIMIT = 1000  # as `cables search --limit`
 MAX_PAGE = 500  # deep paging past this is a runaway request, not a reader
 HISTOGRAMS = ("auto", "year", "month")
 FACETS = ("classification", "level", "origin", "tags", "year", "month")
@@ -137,7 +138,7 @@ class SearchParams:
             date_to=date_to,
             sort=parse_choice(_text(args, "sort"), "sort", SORTS, "relevance"),
             page=parse_int(_text(args, "page"), "page", 1, 1, MAX_PAGE),
-            limit=parse_int(_text(args, "limit"), "limit", 10, 1, max(PAGE_SIZES)),
+            limit=parse_int(_text(args, "limit"), "limit", 10, 1, MAX_LIMIT),
             per_cable=_text(args, "per_cable") in ("1", "on", "true", "yes"),
             hist=parse_choice(_text(args, "hist"), "hist", HISTOGRAMS, "auto"),
         )
@@ -147,11 +148,6 @@ class SearchParams:
         """Whether any filter narrows the search (a query alone is not a filter)."""
         return bool(self.tags or self.origin or self.classification or self.marking
                     or self.level or self.date_from or self.date_to)
-
-    def level_allowed(self) -> bool:
-        """False when the exact-level filter asks for more than the ceiling lets out."""
-        return not (self.level and self.max_level
-                    and level_rank(self.level) > level_rank(self.max_level))
 
     def to_args(self, server_ceiling: str | None = None) -> list[tuple[str, str]]:
         """GET parameters for this search, defaults left out (short, shareable URLs).
