@@ -44,7 +44,7 @@ STATION_ALIASES: dict[str, str] = {
     "NDJAMENA": "NDJAMENA", "USMISSIONGENEVA": "GENEVA", "USNATOBRUSSELS": "USNATO",
     "USOSCEVIENNA": "USOSCE", "UNVIE": "UNVIEVIENNA", "USEU": "USEUBRUSSELS",
     "HOCHIMINH": "HOCHIMINHCITY", "HCMC": "HOCHIMINHCITY", "RIO": "RIODEJANEIRO",
-    "BSAS": "BUENOSAIRES", "DELHI": "NEWDELHI", "SECSTATEWASH": "STATE",
+    "BSAS": "BUENOSAIRES", "DELHI": "NEWDELHI", "SECSTATEWASH": "STATE", "TALLIN": "TALLINN",
 }
 
 # Words that end a station name when read right to left: what precedes a station in a REF
@@ -56,13 +56,15 @@ NOT_STATION_WORDS: frozenset[str] = frozenset("""
     PAGE PART NO NUMBER NR NUM ITEM ANNEX TAB ENCL EMAIL MAIL E-MAIL MEMO LETTER FAX
     CLASSIFIED REASON REASONS DECL EO E.O TAGS SUBJECT SUBJ PREVIOUS SEPTEL AMEMBASSY EMBASSY
     CONSULATE AMCONSUL MISSION POST DEPT DEPARTMENT FM INFO WASHDC PRIORITY IMMEDIATE ROUTINE
-    UNCLAS UNCLASSIFIED CONFIDENTIAL SECRET SENSITIVE SIPDIS NOFORN LIMITED OFFICIAL USE REPORT DAILY IIR OSC YEAR YEARS TELCON TELCONS DTD DATED
+    UNCLAS UNCLASSIFIED CONFIDENTIAL SECRET SENSITIVE SIPDIS NOFORN LIMITED OFFICIAL USE
+    REPORT DAILY IIR OSC YEAR YEARS TELCON TELCONS DTD DATED
     JAN FEB MAR APR MAY JUN JUL AUG SEP SEPT OCT NOV DEC JANUARY FEBRUARY MARCH APRIL JUNE JULY
     AUGUST SEPTEMBER OCTOBER NOVEMBER DECEMBER
     MONDAY TUESDAY WEDNESDAY THURSDAY FRIDAY SATURDAY SUNDAY
 """.split())
 
-# Leading words kept as part of a station only when a multi-word name needs them.
+# A citation: [year] station words number [(year)] [AND/, more numbers]. Matched ignoring
+# case on the text as written (positions stay those of the text).
 _STATION_WORDS = r"[A-Z][A-Z']*(?:-[A-Z']+)*"
 _CITATION = re.compile(
     r"(?<![\w/-])"
@@ -73,7 +75,8 @@ _CITATION = re.compile(
     r"(?:[ \t]*\((?P<after>(?:19|20)\d\d)\))?"  # "STATE 200498 (2006)"
     # further numbers of the same station: "1818 AND 1820", "19, 21, 26"; a two- or four-digit
     # number that starts the next citation ("…, 08 STATE 12") is left to it.
-    rf"(?P<more>(?:[ \t]*(?:,|AND|&|/)[ \t]*\d{{1,7}}(?![\w/]|\.\d|[ \t]*{_STATION_WORDS}[ \t]*\d))*)"
+    rf"(?P<more>(?:[ \t]*(?:,|AND|&|/)[ \t]*\d{{1,8}}(?![\w/]|\.\d|[ \t]*{_STATION_WORDS}[ \t]*\d))*)",
+    re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d+")
 _PROSE_AFTER = re.compile(r"[ \t]+(?!(?:and|or|dated|of|para|paras|notal|previous)\b)[a-z]{2,}")
@@ -153,10 +156,10 @@ def station_key(words: str | Iterable[str]) -> str:
 def find_citations(text: str) -> list[Citation]:
     """Every cable citation in a piece of written text, in order."""
     found: list[Citation] = []
-    for match in _CITATION.finditer(text.upper()):
+    for match in _CITATION.finditer(text):
         if _PROSE_AFTER.match(text, match.end("number")):
             continue  # "Christianity 34 years ago": a number in running text
-        run = tuple(match["station"].split())
+        run = tuple(match["station"].upper().split())
         words = _trim_station(run)
         if not words:
             continue
