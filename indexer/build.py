@@ -12,7 +12,6 @@ Writer settings, measured with bench/index_speed.py on cables-csv/cables-dev.csv
 
 from __future__ import annotations
 
-import ctypes
 import multiprocessing as mp
 import os
 import queue
@@ -90,15 +89,6 @@ def input_files(paths: Iterable[str | Path], skipped: list[Skipped]) -> list[Pat
 
 # --- parsing, in worker processes or inline ------------------------------------------------
 
-def _die_with_parent() -> None:
-    """Linux: have the kernel kill this worker when the build process dies (even by SIGKILL)."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
-
-
 def _parse_file(path: Path, emit: Callable[[tuple], None]) -> None:
     """Parse one file, emitting ("cables", [...]) and ("skip", source, reason) messages."""
     from .parse import parse_path
@@ -121,14 +111,10 @@ def _parse_file(path: Path, emit: Callable[[tuple], None]) -> None:
     emit(("done", str(path)))
 
 
-def _worker(tasks, results, close_fds: list[int]) -> None:
-    for fd in close_fds:  # the parent's index lock must die with the parent, not with us
-        try:
-            os.close(fd)
-        except OSError:
-            pass
+def _worker(tasks, results) -> None:
+    # (forked while the index lock is held: indexer.lock closed our copy of it and made us
+    # die with the build process)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    _die_with_parent()
     while (path := tasks.get()) is not None:
         _parse_file(Path(path), results.put)
     results.put(("exit",))
@@ -137,7 +123,7 @@ def _worker(tasks, results, close_fds: list[int]) -> None:
 class _ParallelParser:
     """Parse processes fed from a task queue, their messages read through a bounded queue."""
 
-    def __init__(self, files: list[Path], workers: int, close_fds: list[int]) -> None:
+    def __init__(self, files: list[Path], workers: int) -> None:
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
         self.tasks = ctx.Queue()
         self.results = ctx.Queue(maxsize=4 * workers)
@@ -145,7 +131,7 @@ class _ParallelParser:
             self.tasks.put(str(path))
         for _ in range(workers):
             self.tasks.put(None)
-        self.procs = [ctx.Process(target=_worker, args=(self.tasks, self.results, close_fds),
+        self.procs = [ctx.Process(target=_worker, args=(self.tasks, self.results),
                                   daemon=True) for _ in range(workers)]
         for proc in self.procs:
             proc.start()
@@ -288,7 +274,7 @@ def _run(engine: Engine, files: list[Path], workers: int, lock: WriteLock, stop:
             progress(Progress(files_done, len(files), summary.cables + len(pending),
                               summary.paragraphs, summary.commits, time.monotonic() - started))
 
-    parallel = _ParallelParser(files, workers, [lock.fd]) if workers and len(files) > 0 else None
+    parallel = _ParallelParser(files, workers) if workers and len(files) > 0 else None
     try:
         messages = parallel.messages(stop) if parallel else _inline_messages(files, stop)
         for message in messages:

@@ -6,14 +6,42 @@ leaves a stale lock behind. The file holds the holder's pid, for the message.
 
 from __future__ import annotations
 
+import ctypes
 import fcntl
 import os
+import signal
 from pathlib import Path
 
 from .engines.base import IndexBusy
 from .engines.safety import private_files
 
 LOCK_FILE = "cablesearch.lock"
+
+_held: set[int] = set()  # lock fds this process holds
+
+
+def _after_fork_in_child() -> None:
+    """A child forked while we hold the lock (parse workers, an engine's writer processes)
+    must neither keep the lock alive after we die nor outlive us: close its copy of the
+    lock and ask the kernel to kill it when its parent dies (Linux; elsewhere a no-op)."""
+    for fd in list(_held):
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+    _held.clear()
+    die_with_parent()
+
+
+def die_with_parent() -> None:
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
 class WriteLock:
@@ -42,6 +70,7 @@ class WriteLock:
             os.close(fd)
             raise
         self.fd = fd
+        _held.add(fd)
 
     @staticmethod
     def _holder(fd: int) -> str:
@@ -50,6 +79,7 @@ class WriteLock:
 
     def release(self) -> None:
         if self.fd is not None:
+            _held.discard(self.fd)
             os.close(self.fd)  # closing drops the flock
             self.fd = None
 

@@ -20,6 +20,7 @@ from ...versions import version_digest, version_key
 from ..base import (Engine, EngineResult, IndexIncompatible, IndexMissing, SearchRequest,
                     WriteReport)
 from ..safety import ensure_private, make_private_dir, private_files
+from . import patches  # noqa: F401  (Whoosh fixes, applied on import)
 from .documents import (cable_document, decode_cable, paragraph_documents, version_document,
                         version_id)
 from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, SCHEMA_VERSION, build_schema
