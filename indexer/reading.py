@@ -35,6 +35,7 @@ STREAMED: frozenset[str] = frozenset({CSV, JSONL})
 
 SNIFF_BYTES = 8192
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a single-cable file larger than this is not one cable
+MAX_LINE_BYTES = 8 * 1024 * 1024  # in a streamed file (records are capped at 4 M characters)
 _COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
 # Failures of the file system or a decompressor, turned into skips at the file boundary.
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
@@ -161,16 +162,33 @@ def open_binary(path: Path) -> BinaryIO:
 
 
 class _LineDecoder:
-    """Decoded lines of a binary stream; remembers fallbacks and a read error that ended it."""
+    """Decoded lines of a binary stream; remembers fallbacks and a read error that ended it.
 
-    def __init__(self, stream: BinaryIO) -> None:
+    A line longer than MAX_LINE_BYTES (a file without line breaks) is dropped up to its end
+    and reported, so that memory stays bounded whatever the input.
+    """
+
+    def __init__(self, stream: BinaryIO, source: str, on_skip: OnSkip) -> None:
         self._stream = stream
+        self._source = source
+        self._on_skip = on_skip
         self.fallbacks = 0
         self.error: str | None = None
 
     def __iter__(self) -> Iterator[str]:
+        line_no = 0
         try:
-            for raw in self._stream:
+            while True:
+                raw = self._stream.readline(MAX_LINE_BYTES + 1)
+                if not raw:
+                    return
+                line_no += 1
+                if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
+                    while raw and not raw.endswith(b"\n"):  # drop the rest of the line
+                        raw = self._stream.readline(MAX_LINE_BYTES)
+                    self._on_skip(f"{self._source} (line {line_no})",
+                                  f"line longer than {MAX_LINE_BYTES // 2**20} MB dropped")
+                    continue
                 text, note = decode_bytes(raw)
                 if note:
                     self.fallbacks += 1
@@ -226,7 +244,7 @@ def _read_file(path: Path, on_skip: OnSkip) -> Iterator[RawCable]:
 def _stream_records(path: Path, fmt: str, on_skip: OnSkip) -> Iterator[RawCable]:
     source = str(path)
     with open_binary(path) as stream:
-        lines = _LineDecoder(stream)
+        lines = _LineDecoder(stream, source, on_skip)
         seen_fallbacks = 0
         for item in _iter_records(fmt, lines, source):
             if isinstance(item, Skipped):

@@ -70,8 +70,8 @@ class _LineFeed:
         """After a broken record: replay its lines after the first, from the next record start."""
         held = self.current[1:]
         self.record_done()
-        while held and not _RECORD_START.match(held[0][1]):
-            held.pop(0)
+        start = next((i for i, (_, line) in enumerate(held) if _RECORD_START.match(line)), len(held))
+        held = held[start:]
         self.replay.extendleft(reversed(held))
         if not held:
             self._skip_to_record_start()

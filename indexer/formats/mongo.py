@@ -80,7 +80,7 @@ def iter_mongo(lines: Iterable[str], source: str) -> Iterator[RawCable | Skipped
         try:
             obj, junk = _loads(line)
             cable = record_to_cable(obj, where)
-        except (ValueError, ParseError) as exc:
+        except (ValueError, RecursionError, ParseError) as exc:  # RecursionError: "[[[[…"
             yield Skipped(where, f"bad JSON record: {str(exc).splitlines()[0][:160]}")
             continue
         if junk:

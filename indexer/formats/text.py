@@ -12,7 +12,7 @@ REFID_RE = re.compile(r"(?:[0-9]{2})[A-Z][A-Z0-9]{1,30}?[0-9]{1,7}")
 
 # Mirror artifacts: "[LOC HARARE  ]", "[ORG MDC  ]", "[PER MORGAN TSVANGIRAI  ]".
 # Bounded, non-nested character classes: linear time on any input.
-_ENTITY_RE = re.compile(r"\[(?:LOC|ORG|PER|MISC|GPE|NORP|FAC)\s+([^\[\]\n]{1,200}?)\s*\]")
+_ENTITY_RE = re.compile(r"\[(?:LOC|ORG|PER|MISC)[ \t]{1,4}([^\[\]\n]{1,200})\]")
 
 
 def normalize_newlines(text: str) -> str:
@@ -23,11 +23,8 @@ def normalize_newlines(text: str) -> str:
 def tidy_lines(text: str) -> str:
     """Strip trailing whitespace from every line and blank lines at both ends."""
     lines = [line.rstrip() for line in normalize_newlines(text).split("\n")]
-    while lines and not lines[0]:
-        lines.pop(0)
-    while lines and not lines[-1]:
-        lines.pop()
-    return "\n".join(lines)
+    filled = [index for index, line in enumerate(lines) if line]
+    return "\n".join(lines[filled[0]:filled[-1] + 1]) if filled else ""
 
 
 def unwrap_entities(text: str) -> str:
@@ -37,7 +34,7 @@ def unwrap_entities(text: str) -> str:
 
 def looks_like_refid(name: str) -> bool:
     """True when a name (a file stem) has the shape of a cable reference id."""
-    return REFID_RE.fullmatch(name) is not None
+    return len(name) <= 40 and REFID_RE.fullmatch(name) is not None
 
 
 def parse_site_datetime(text: str) -> datetime | None:
@@ -104,8 +101,9 @@ def find_banner(lines: list[str], start: int = 0) -> int | None:
 
 
 _PARTIAL_NOTICE = re.compile(
-    r"This\s+record\s+is\s+a\s+partial\s+extract\s+of\s+the\s+original\s+cable\.?"
-    r"(?:\s*The\s+full\s+text\s+of\s+the\s+original\s+cable\s+is\s+not\s+available\.?)?",
+    r"This\s{1,40}record\s{1,40}is\s{1,40}a\s{1,40}partial\s{1,40}extract\s{1,40}of\s{1,40}the"
+    r"\s{1,40}original\s{1,40}cable\.?(?:\s{0,40}The\s{1,40}full\s{1,40}text\s{1,40}of\s{1,40}the"
+    r"\s{1,40}original\s{1,40}cable\s{1,40}is\s{1,40}not\s{1,40}available\.?)?",
     re.IGNORECASE,
 )
 
@@ -126,7 +124,8 @@ def id_agrees_with_banner(record_id: str, body: str) -> bool | None:
     True / False; None when there is no banner near the top to check against. A redacted
     station (``XXXXXXXXXXXX 000004``) agrees when the number does.
     """
-    parts = _ID_PARTS.fullmatch(record_id.strip().upper())
+    record_id = record_id.strip().upper()
+    parts = _ID_PARTS.fullmatch(record_id) if len(record_id) <= 40 else None  # refids are short
     if not parts:
         return False
     station, number = parts.group(2), parts.group(3).lstrip("0") or "0"
