@@ -80,6 +80,15 @@ def pretokenized(text: str, stem: bool) -> tantivy.PreTokenizedString:
     return tantivy.PreTokenizedString(text, tokens)
 
 
+def token_positions(text: str, stem: bool) -> dict[str, list[int]]:
+    """Each token's positions, as the Whoosh analyzer numbers them."""
+    analyzer = _stemming if stem else _exact
+    out: dict[str, list[int]] = {}
+    for t in analyzer(text, positions=True):
+        out.setdefault(t.text, []).append(t.pos)
+    return out
+
+
 def add_text(doc: tantivy.Document, field: str, text: str, stem: bool) -> None:
     """Add a text value that tantivy will index with Whoosh's words and stems."""
     if text.isascii() and (not stem or native_ok(text)):

@@ -25,7 +25,8 @@ from whoosh import query
 from whoosh.support.levenshtein import distance
 
 from ..querylang import ParsedQuery
-from .analysis import whoosh_stems
+from .analysis import token_positions, whoosh_stems
+from .documents import stored_fields
 
 Q = tantivy.Query
 Occur = tantivy.Occur
@@ -100,6 +101,28 @@ class Vocabulary:
         regex = re.compile(fnmatch.translate(pattern.lower()))
         found = [v for k, vs in self.values(fieldname).items() if regex.match(k) for v in vs]
         return sorted(found)[:MAX_KEYWORD_VALUES]
+
+    def verified_near(self, candidates: tantivy.Query, fieldname: str, words: list[str],
+                      slop: int) -> list[int]:
+        """doc_keys of the candidates where the words occur in order, each 1..slop positions
+        after the previous (Whoosh's proximity rule), read from the stored text."""
+        searcher = self.searcher
+        total = searcher.search(candidates, 1, count=True).count
+        if not total:
+            return []
+        addresses = [a for _s, a in searcher.search(candidates, total, count=False).hits]
+        keys = searcher.fast_field_values("doc_key", addresses)
+        stem = fieldname != "exact"
+        found = []
+        for address, key in zip(addresses, keys):
+            doc = stored_fields(searcher.doc(address))
+            if fieldname == "exact":
+                text = "\n".join(doc[f] for f in ("text", "heading", "subject") if doc.get(f))
+            else:
+                text = doc.get(fieldname) or ""
+            if near(token_positions(text, stem), words, slop):
+                found.append(key)
+        return found
 
     def within(self, fieldname: str, text: str, maxdist: int, prefix: int) -> set[str]:
         """Words within ``maxdist`` edits sharing ``prefix`` letters (Whoosh's terms_within)."""
@@ -183,11 +206,21 @@ class _Compiler:
                 self.tier.append(_all_of([self.term_query("text", s) for s in stems]))
         return _boosted(_any_of([self.field_term(f, stems) for f in fields]), node.boost)
 
-    def phrase_on(self, fieldname: str, words: list[str], slop: int) -> tantivy.Query:
+    def phrase_on(self, fieldname: str, words: list[str], slop: int):
         if len(words) == 1:
             return self.term_query(fieldname, words[0])
-        # Whoosh's slop counts position steps (1 = adjacent); tantivy's counts gaps (0).
-        return Q.phrase_query(self.schema, fieldname, words, slop=max(0, slop - 1))
+        if slop <= 1:
+            return Q.phrase_query(self.schema, fieldname, words, slop=0)
+        # Whoosh: each next word 1..slop positions after the previous one, in order.
+        # Tantivy's slop is one budget for the whole phrase and allows reordering: with a
+        # budget of every gap at its widest it finds a superset, checked here word by word.
+        budget = (len(words) - 1) * (slop - 1)
+        candidates = Q.phrase_query(self.schema, fieldname, words, slop=budget)
+        keys = self.vocabulary.verified_near(candidates, fieldname, words, slop)
+        if not keys:
+            return NOTHING
+        only = Q.term_set_query(self.schema, "doc_key", keys)
+        return Q.boolean_query([(Occur.Must, candidates), (Occur.Must, zero(only))])
 
     def phrase(self, node: query.Phrase, positive: bool):
         if node.fieldname == "exact":
@@ -222,10 +255,11 @@ class _Compiler:
     def expanded(self, node: query.Query, shown: str, words: set[str], positive: bool):
         if len(words) > MAX_EXPANSION:
             frequency = self.vocabulary.frequency
-            words = set(sorted(words, key=lambda w: (-frequency("exact", w), w))[:MAX_EXPANSION])
+            kept = sorted(words, key=lambda w: (-frequency("exact", w), w))[:MAX_EXPANSION]
             self.out.notices.append(
-                f"{shown} matches more than {MAX_EXPANSION} words; searched the "
-                f"{MAX_EXPANSION} most frequent (make it longer to be precise)")
+                f"{shown} matches {len(words)} words; searched the {MAX_EXPANSION} most "
+                "frequent (make it longer to be precise)")
+            words = set(kept)
         if positive:
             self.out.words.update(words)
             self.tier.extend(self.term_query("text", s) for w in sorted(words)
@@ -242,6 +276,16 @@ def compile_query(parsed: ParsedQuery, schema: tantivy.Schema, vocabulary: Vocab
     tier = _any_of(compiler.tier) if compiler.tier else NOTHING
     compiled.tier = None if tier is NOTHING else tier
     return compiled
+
+
+def near(positions: dict[str, list[int]], words: list[str], slop: int) -> bool:
+    """True when some occurrence of the words runs in order, each 1..slop after the last."""
+    ends = set(positions.get(words[0], ()))
+    for word in words[1:]:
+        ends = {p for p in positions.get(word, ()) if any(1 <= p - e <= slop for e in ends)}
+        if not ends:
+            return False
+    return bool(ends)
 
 
 def date_range(schema: tantivy.Schema, start, end) -> tantivy.Query:

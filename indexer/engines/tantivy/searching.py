@@ -39,6 +39,7 @@ SUGGEST_BELOW = 3
 MAX_LIMIT = 1000
 SIMILAR_TERMS = 12
 TIE_SLACK = 20
+MAX_TIE_FETCH = 20_000  # beyond it, ties at the page edge are ordered approximately
 MAX_BUCKETS = 60_000
 _ANALYZER = stemming_analyzer()
 
@@ -122,6 +123,20 @@ def _scored(searcher, q, limit: int | None) -> list[tuple[float, Any]]:
     return [(float(s), a) for s, a in searcher.search(q, limit, count=False).hits]
 
 
+def _with_whole_ties(searcher, q, want: int | None) -> list[tuple[float, Any]]:
+    """The best ``want`` matches (all when None) and every match tied with the last of them,
+    so that equal scores can be ordered newest first exactly (up to MAX_TIE_FETCH more)."""
+    if want is None:
+        return _scored(searcher, q, None)
+    limit = want + TIE_SLACK
+    while True:
+        items = _scored(searcher, q, limit)
+        if (len(items) < limit or want == 0 or items[-1][0] < items[min(want, len(items)) - 1][0]
+                or limit >= want + MAX_TIE_FETCH):
+            return items
+        limit = min(limit * 4, want + MAX_TIE_FETCH)
+
+
 def _created(searcher, addresses: list) -> list[int]:
     values = searcher.fast_field_values("created_ts", addresses) if addresses else []
     return [v if v is not None else None for v in values]
@@ -143,7 +158,7 @@ def _rank(searcher, schema, main, tier, sort: str, need: int | None) -> list[tup
             want = None if need is None else need - len(ranked)
             if want is not None and want <= 0:
                 break
-            items = _scored(searcher, part, None if want is None else want + TIE_SLACK)
+            items = _with_whole_ties(searcher, part, want)
             created = _created(searcher, [a for _s, a in items])
             order = sorted(range(len(items)), key=lambda i: (-items[i][0], _newest_first(created[i]),
                                                               items[i][1].segment_ord,
