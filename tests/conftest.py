@@ -44,3 +44,20 @@ def corpus() -> Path:
 @pytest.fixture(scope="session")
 def sample_corpus() -> Path:
     return SAMPLE_CORPUS
+
+
+# --- engines: tests that take `engine_name` run once per engine ---
+
+ENGINE_NAMES = ("whoosh", "tantivy")
+
+
+@pytest.fixture(scope="session", params=ENGINE_NAMES)
+def engine_name(request: pytest.FixtureRequest) -> str:
+    """Each engine in turn; tantivy skips where it is not installed, except in CI."""
+    import importlib.util
+
+    if importlib.util.find_spec(request.param) is None:
+        if os.environ.get("CABLES_REQUIRE_CORPUS"):
+            pytest.fail(f"the {request.param} engine is not installed (pip install -e '.[test,tantivy]')")
+        pytest.skip(f"the {request.param} engine is not installed")
+    return request.param
