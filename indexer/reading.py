@@ -14,6 +14,7 @@ import gzip
 import logging
 import lzma
 import os
+import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -88,10 +89,13 @@ def decode_bytes(data: bytes) -> tuple[str, str | None]:
         return data.decode("latin-1"), "not UTF-8: read as latin-1"
 
 
+_CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or b > 13)
+
+
 def _is_binary(head: bytes) -> bool:
     if b"\x00" in head:
         return True
-    controls = sum(1 for byte in head if byte < 9 or 13 < byte < 32)
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     return len(head) > 0 and controls / len(head) > 0.05
 
 
@@ -201,7 +205,7 @@ def _describe(exc: BaseException) -> str:
     if isinstance(exc, EOFError):
         return "truncated compressed file"
     if isinstance(exc, FileNotFoundError):
-        return "file vanished while reading"
+        return "no such file (vanished, or a broken link)"
     if isinstance(exc, PermissionError):
         return "permission denied"
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
@@ -211,6 +215,9 @@ def _describe(exc: BaseException) -> str:
 def _read_file(path: Path, on_skip: OnSkip) -> Iterator[RawCable]:
     source = str(path)
     try:
+        if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device would block or never end
+            on_skip(source, "not a regular file")
+            return
         with open_binary(path) as stream:
             head = stream.read(SNIFF_BYTES)
             if not head.strip():

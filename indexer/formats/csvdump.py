@@ -109,7 +109,12 @@ def row_to_cable(row: list[str], source: str) -> RawCable:
 
 
 def iter_csv(lines: Iterable[str], source: str) -> Iterator[RawCable | Skipped]:
-    """Stream the dump: one RawCable or Skipped per record. ``lines`` keep their line ends."""
+    """Stream the dump: one RawCable or Skipped per record. ``lines`` keep their line ends.
+
+    A record is broken when the csv module rejects it, when it has the wrong number of
+    fields, or when one of its inner lines starts like a record (an unclosed quote ran into
+    the next one); it is reported and reading resumes at that inner record start.
+    """
     if csv.field_size_limit() < MAX_RECORD_CHARS:
         csv.field_size_limit(MAX_RECORD_CHARS)
     feed = _LineFeed(lines)
@@ -123,13 +128,13 @@ def iter_csv(lines: Iterable[str], source: str) -> Iterator[RawCable | Skipped]:
                     continue
                 record += 1
                 where = f"{source}#{record} (line {feed.first_line})"
+                problem = _row_problem(row, feed.current)
+                if problem:
+                    yield Skipped(where, problem)
+                    feed.resync()
+                    continue
                 feed.record_done()
-                if len(row) != len(COLUMNS):
-                    yield Skipped(where, f"broken CSV record: {len(row)} fields, expected {len(COLUMNS)}")
-                elif not row[7].strip():
-                    yield Skipped(where, "CSV record with an empty body")
-                else:
-                    yield row_to_cable(row, where)
+                yield row_to_cable(row, where)
             return
         except (_RecordTooLong, csv.Error) as exc:
             record += 1
@@ -137,3 +142,14 @@ def iter_csv(lines: Iterable[str], source: str) -> Iterator[RawCable | Skipped]:
                       if isinstance(exc, _RecordTooLong) else f"broken CSV record: {exc}")
             yield Skipped(f"{source}#{record} (line {feed.first_line})", reason)
             feed.resync()
+
+
+def _row_problem(row: list[str], lines: list[tuple[int, str]]) -> str | None:
+    if len(row) != len(COLUMNS):
+        return f"broken CSV record: {len(row)} fields, expected {len(COLUMNS)}"
+    inner_start = next((no for no, line in lines[1:] if line.startswith('"') and _RECORD_START.match(line)), None)
+    if inner_start is not None:
+        return f"broken CSV record: runs into a record starting at line {inner_start}"
+    if not row[7].strip():
+        return "CSV record with an empty body"
+    return None
