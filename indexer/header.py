@@ -182,13 +182,14 @@ FIELD_RE = re.compile(
 )
 # A glued field keyword (`DECL: 02/04/2015TAGS:`): only the unambiguous upper-case forms;
 # after a single space, only the forms with a colon (`... decl: 01/07/2014 Tags: prel`).
-GLUED_FIELD_RE = re.compile(r"(?<=[0-9A-Z.])(?P<key>TAGS:|SUBJECT:|E\.O\.[ \t]?1[12]\d{3})"
-                            r"|(?<=[ \t])(?P<key2>TAGS:|SUBJECT:|E\.O\.[ \t]?1[12]\d{3}:)", re.IGNORECASE)
+GLUED_FIELD_RE = re.compile(r"(?<=[0-9A-Z.])(?P<key>TAGS:|SUBJECT:|E\.O\.[ \t]?1[12]\d{3}|(?<=\d)REFS?:)"
+                            r"|(?<=[ \t,\"])(?P<key2>TAGS:|SUBJECT:|E\.O\.[ \t]?1[12]\d{3}:|REFS?:"
+                            r"|CLASSIFIED[ \t]BY:)", re.IGNORECASE)
 
 # A paragraph start within header text: an anchor with a number, a `1.` line, or `1. (C)`
 # after a double space in flattened text.
 PARA_START_RE = re.compile(
-    r"¶[ \t]*\d|(?:(?<=\n)|^)[ \t]*1[ \t]?\.[ \t]|(?<=  )1[ \t]?\.[ \t]{1,4}\(")
+    r"¶[ \t]*\d|(?:(?<=\n)|^)[ \t]*1[ \t]?\.[ \t]|(?<=  )1[ \t]?\.[ \t]{1,4}[A-Z(]")
 BLANK_LINE_RE = re.compile(r"\n[ \t\\]*\n")
 
 
@@ -239,7 +240,8 @@ def iter_fields(text: str, start: int, stop: int) -> list[Field]:
         if m.group("key2"):
             m = _Key(m.group("key2"), m.start("key2"))
         key = m.group("key").upper()
-        kind = "tags" if key.startswith("TAGS") else "subject" if key.startswith("SUBJ") else "eo"
+        kind = ("tags" if key.startswith("TAGS") else "subject" if key.startswith("SUBJ")
+                else "ref" if key.startswith("REF") else "classified" if key.startswith("CLASS") else "eo")
         if not any(k.start("key") <= m.start() < k.end("key") for _, k in keys):
             keys.append((kind, m))
     keys.sort(key=lambda pair: pair[1].start("key"))
@@ -305,25 +307,50 @@ def _iso_date(written: str) -> str:
 # TAGS -----------------------------------------------------------------------------------
 
 _TAG_RE = re.compile(r"[A-Z][A-Z0-9_-]{1,11}")
+_SHORT_TAG_RE = re.compile(r"[A-Z][A-Z0-9]{1,5}")
 
 
 def parse_tags(value: str) -> list[str]:
-    """'KISL PREL PTER', 'MARR, MOPS, UK' → ['KISL', 'PREL', 'PTER']."""
+    """'KISL PREL PTER', 'MARR, MOPS, UK', 'prel, pgov' → ['KISL', 'PREL', 'PTER'] …"""
+    lines = value.strip().split("\n")
+    kept = lines[:1]
+    for line in lines[1:]:  # a wrapped TAGS line holds only short codes; else text follows
+        words = [w for w in re.split(r"[\s,;]+", line) if w]
+        if not words or not all(_SHORT_TAG_RE.fullmatch(w) for w in words):
+            break
+        kept.append(line)
+    tokens = [t.strip(".") for t in re.split(r"[\s,;]+", " ".join(kept)) if t.strip(".")]
+    lower_case = not any(t.isupper() for t in tokens)  # `Tags: prel, pgov, sy`
     tags: list[str] = []
-    for token in re.split(r"[\s,;]+", value.strip()):
-        token = token.strip(".").upper()
-        if _TAG_RE.fullmatch(token) and token not in tags:
-            tags.append(token)
-        elif token:
+    for token in tokens:
+        if not lower_case and not token.isupper():
             break  # the field ran into text that is not tags
+        token = token.upper()
+        if not _TAG_RE.fullmatch(token):
+            break
+        if token not in tags:
+            tags.append(token)
     return tags
 
 
 # SUBJECT --------------------------------------------------------------------------------
 
+_SUBJECT_RUN_ON = re.compile(
+    r"(?<=\s)\d{1,2}[ \t]?\.[ \t]?\((?:[A-Z]{1,4}(?:/{1,2}[A-Z]{1,6})?)\)"  # `1.(SBU)`: a paragraph
+    r"|(?<=\s)[A-Za-z][a-z]+[ ,]+[A-Za-z]?[a-z]+[ ,]+[A-Za-z]?[a-z]+\b")  # prose after an upper-case subject
+
+
 def parse_subject(value: str) -> str | None:
-    """The subject on one line; None when empty."""
-    text = one_line(value)
+    """The subject on one line, without the text it ran into; None when empty."""
+    text = one_line(value).lstrip(":;.- ")
+    if text.startswith("SUBJECT:"):  # `SUBJECT: SUBJECT: …`
+        text = text[8:].strip()
+    for match in _SUBJECT_RUN_ON.finditer(text, 20):
+        words = match.group(0).replace(",", " ").split()
+        prose = any(w.islower() for w in words)  # not a Title Case continuation
+        if match.group(0)[0].isdigit() or (prose and text[: match.start()].isupper()):
+            text = text[: match.start()].rstrip()
+            break
     return text or None
 
 
@@ -355,7 +382,7 @@ _REASONS_RE = re.compile(
     r"(?:,|\.|;)?[ \t]*(?:for[ \t]+|under[ \t]+)?(?:E\.?O\.?[ \t]*1[12]\d{3}[ \t,]*)?"
     r"\bREASONS?\b[ \t]*:?[ \t]*(?P<reasons>[^\n]*?(?:\d[ \t]?\.[ \t]?\d[^\n]*?)?)[ \t.]*$",
     re.IGNORECASE | re.MULTILINE)
-_REASONS_TAIL = re.compile(r"^(?P<keep>.*?\d[ \t]?\.[ \t]?\d[ \t]*(?:\(?[A-H]\)?(?:[ \t]*(?:,|AND|&|/)[ \t]*\(?[A-H]\)?)*)?\.?)",
+_REASONS_TAIL = re.compile(r"^(?P<keep>.*?\d[ \t]?\.[ \t]?\d[ \t]*(?:\(?[ \t]?[A-H][ \t]?\)?(?:[ \t]*(?:,|AND|&|/)[ \t]*\(?[ \t]?[A-H][ \t]?\)?)*)?\.?)",
                            re.IGNORECASE)
 
 
@@ -434,9 +461,14 @@ _FIRST_FIELD_WITHIN = 2500  # characters after the banner where the first field 
 _FIELD_GAP = 600  # characters of non-field text allowed between two fields
 _LONG_VALUE = 400  # a field value longer than this ran into text in flattened input
 _CLASSIFIED_END_RE = re.compile(
-    r"REASONS?\b[^\n]{0,20}?\d[ \t]?\.[ \t]?\d[ \t]*(?:\(?[A-H]\)?(?:[ \t]*(?:,|AND|&|/)[ \t]*\(?[A-H]\)?)*)?\.?",
+    r"REASONS?\b[^\n]{0,20}?\d[ \t]?\.[ \t]?\d[ \t]*(?:\(?[ \t]?[A-H][ \t]?\)?(?:[ \t]*(?:,|AND|&|/)[ \t]*\(?[ \t]?[A-H][ \t]?\)?)*)?\.?",
     re.IGNORECASE)
 _DOUBLE_SPACE = re.compile(r"[ \t]{2,}")
+# A REF list ends at a rule line or a paragraph marking: text follows.
+_REF_END_RE = re.compile(r"[_=-]{5,}|(?<=\s)\((?:SBU|U|C|S|TS)(?:/{1,2}[A-Z]{1,8})*\)")
+_NEXT_WORD = re.compile(r"[^\s]{1,40}")
+# TAGS codes: letters and digits, separated by spaces, commas or semicolons.
+_TAGS_RUN = re.compile(r"[ \t]*(?:[A-Za-z][A-Za-z0-9_-]{1,11}(?![A-Za-z0-9_-])[ \t,;]*)*")
 
 
 @dataclass
@@ -457,21 +489,42 @@ class Head:
     warnings: list[str] = field(default_factory=list)
 
 
+def _prose_after_gap(value: str) -> int | None:
+    """In flattened text: the first double-space gap followed by a word in lower case (prose)."""
+    for gap in _DOUBLE_SPACE.finditer(value):
+        word = _NEXT_WORD.match(value, gap.end())
+        if word and any(ch.islower() for ch in word.group(0)):
+            return gap.start()
+    return None
+
+
 def _trim_value(kind: str, text: str, start: int, end: int) -> int:
     """Where a field's value really ends, for values that ran on into body text."""
     value = text[start:end]
+    flattened = "\n" not in value.strip()
     if kind == "classified":
         match = _CLASSIFIED_END_RE.search(value)
-        if match and (len(value) > _LONG_VALUE or "\n" in value[match.end():].strip()):
+        if match and (len(value) > _LONG_VALUE or len(value[match.end():].strip()) > 3):
             return start + match.end()
         if len(value) > _LONG_VALUE:
             newline = value.find("\n")
             return start + (newline if newline > 0 else _LONG_VALUE)
-    elif len(value) > _LONG_VALUE or (kind in ("subject", "tags") and "\n" not in value.strip()
-                                      and len(value) > 160):
-        if kind == "tags":
-            tags_end = re.match(r"[ \t]*(?:[A-Z][A-Z0-9_-]{1,11}[ \t,;]*)*", value)
+        return end
+    if kind == "tags":
+        tags_end = _TAGS_RUN.match(value)
+        rest = value[tags_end.end():] if tags_end else value
+        if any(ch.islower() for ch in rest):  # prose after the codes
             return start + (tags_end.end() if tags_end else 0)
+        return end
+    if kind == "ref":
+        ref_end = _REF_END_RE.search(value)
+        if ref_end:
+            return start + ref_end.start()
+    if flattened and kind in ("subject", "ref") and not value[:40].islower():
+        prose = _prose_after_gap(value)
+        if prose is not None and (kind == "ref" or value[:prose].upper() == value[:prose]):
+            return start + prose
+    if len(value) > _LONG_VALUE or (kind == "subject" and flattened and len(value) > 160):
         gap = _DOUBLE_SPACE.search(value, 10)
         if gap:
             return start + gap.start()

@@ -18,11 +18,29 @@ from indexer.model import Paragraph, normalize_level
 # `NEW DELHI 00009127 002 OF 006`, `MONTERREY 00000527  001.2 OF 002`
 _CONTINUATION_HINT = re.compile(r"\d{8}[ \t]{1,4}\d{3}")
 CONTINUATION_RE = re.compile(
-    r"(?:[A-Z][A-Z'.-]{0,20}[ \t]){1,4}[ \t]?\d{8}[ \t]{1,4}\d{3}(?:\.\d)?[ \t]{1,4}OF[ \t]{1,4}\d{3}\b")
+    r"(?m)^[ \t]*(?:[A-Z][A-Z'.-]{0,20}[ \t]){1,4}[ \t]?\d{8}[ \t]{1,4}\d{3}(?:\.\d)?[ \t]{1,4}OF[ \t]{1,4}\d{3}\b")
 SECTION_LINE_RE = re.compile(r"(?m)^[ \t]*SECTION[ \t]+\d{1,3}[ \t]+OF[ \t]+\d{1,3}[ \t]*$")
 # Old teletype page breaks: `PAGE 02        STATE  123456  211358Z`
 PAGE_BREAK_RE = re.compile(r"(?m)^[ \t]*PAGE[ \t]+\d{2,3}\b[^\n]{0,80}$")
 NON_NUMERIC_ANCHOR_RE = re.compile(r"¶(?=[ \t]*[^\d\s])|¶(?=\s*$)")
+
+
+_CONTINUATION_TAIL = r"[ \t]{1,4}\d{8}[ \t]{1,4}\d{3}(?:\.\d)?[ \t]{1,4}OF[ \t]{1,4}\d{3}\b"
+
+
+def remove_continuations(text: str, station: str | None = None) -> str:
+    """Continuation headers (`NEW DELHI 00009127 002 OF 006`) replaced by a space.
+
+    With the banner's station known they are found anywhere (flattened text has them
+    inside sentences); without it only at a line start.
+    """
+    if not _CONTINUATION_HINT.search(text):
+        return text
+    if station:  # the station may be cut to ten characters: `TEGUCIGALP`, `BUENOS AIR`
+        cut = " ".join(station.split())[:10]
+        words = r"[ \t]{1,3}".join(re.escape(w) for w in cut.split(" "))
+        text = re.sub(words + r"[A-Z]{0,20}" + _CONTINUATION_TAIL, " ", text)
+    return CONTINUATION_RE.sub(" ", text)
 
 
 def clean_text(text: str, station: str | None = None, number: int | None = None) -> str:
@@ -30,8 +48,7 @@ def clean_text(text: str, station: str | None = None, number: int | None = None)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if "\\\n" in text:  # CSV dumps that kept a backslash before each line break
         text = text.replace("\\\n", "\n")
-    if _CONTINUATION_HINT.search(text):
-        text = CONTINUATION_RE.sub(" ", text)
+    text = remove_continuations(text, station)
     if station is not None and number is not None and str(number) in text:
         def _banner(match: re.Match[str]) -> str:
             same = (match.group("station") or "").upper() == station and int(match.group("number")) == number
@@ -219,10 +236,12 @@ def split_trailing_heading(chunk: str) -> tuple[str, str | None]:
     before = chunk[:dash_start].rstrip()
     if not before:
         return "", None
-    seg_start = max(before.rfind("\n"), before.rfind("  ")) + 1
+    newline, gap = before.rfind("\n"), before.rfind("  ")
+    seg_start = max(newline, gap) + 1
     segment = before[seg_start:].strip(" \t-_=*")
+    own_line = (newline >= 0 and newline >= gap) or (seg_start == 0 and len(segment.split()) <= 8)
     if segment and len(segment) <= _HEADING_MAX and not segment.endswith((".", "!", "?", ";", ",")) \
-            and _looks_like_heading(segment):
+            and (_looks_like_line_heading(segment) if own_line else _looks_like_heading(segment)):
         rest = before[:seg_start]
         rest = rest[:_dash_run_start(rest, len(rest.rstrip()))]  # a box's upper rule
         return (rest.rstrip() + "\n") if rest.strip() else "", segment.rstrip(":")
@@ -230,10 +249,17 @@ def split_trailing_heading(chunk: str) -> tuple[str, str | None]:
 
 
 def _looks_like_heading(segment: str) -> bool:
+    """Title Case or upper case words, at most one plain lower-case word."""
     words = segment.split()
-    if not words or len(words) > 16:
+    if not words or len(words) > 16 or not _is_heading_word(words[0]):
         return False
-    return sum(_is_heading_word(w) for w in words) >= len(words) * 0.7 and _is_heading_word(words[0])
+    return sum(not _is_heading_word(w) for w in words) <= 1
+
+
+def _looks_like_line_heading(segment: str) -> bool:
+    """A short line of its own above a rule: sentence case is allowed."""
+    words = segment.split()
+    return 0 < len(words) <= 12 and (segment[0].isupper() or segment[0].isdigit() or segment[0] in "\"'(")
 
 
 def _glued_heading(before: str) -> tuple[str, str | None]:

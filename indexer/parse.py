@@ -9,11 +9,11 @@ from datetime import datetime
 from pathlib import Path
 
 from indexer.formats.base import RawCable
-from indexer.header import (Banner, DateTimeGroup, Head, find_dtg, find_routing, is_partial,
+from indexer.header import (Banner, DateTimeGroup, Head, find_banner, find_dtg, find_routing, is_partial,
                             parse_head, site_classification)
 from indexer.model import Cable, ParseError, Reference
 from indexer.origin import origin_from_sender, origin_from_station
-from indexer.paragraphs import clean_text, split_paragraphs
+from indexer.paragraphs import clean_text, remove_continuations, split_paragraphs
 from indexer.references import resolve_references
 
 OnSkip = Callable[[str, str], None]
@@ -40,7 +40,7 @@ def refid_from_banner(banner: Banner | None, year: int | None) -> str | None:
     return canonical_refid(f"{year % 100:02d}{banner.station.replace(' ', '')}{banner.number}")
 
 
-def _year_from_decl(declassify_on: str | None) -> int | None:
+def year_from_decl(declassify_on: str | None) -> int | None:
     """Cables are usually declassified after ten years: a last resort for the refid's year."""
     if not declassify_on:
         return None
@@ -64,7 +64,7 @@ def _refid(raw: RawCable, head: Head, created: datetime | None, warnings: list[s
     stated = canonical_refid(raw.refid)
     year = created.year if created else None
     if year is None:
-        year = _year_from_decl(head.declassify_on)
+        year = year_from_decl(head.declassify_on)
         if year is not None and stated is None:
             warnings.append("refid year guessed from the declassification date")
     from_text = refid_from_banner(head.banner, year)
@@ -77,6 +77,15 @@ def _refid(raw: RawCable, head: Head, created: datetime | None, warnings: list[s
     if refid is None:
         raise ParseError("no reference id: neither stated nor a classification banner with a year")
     return refid
+
+
+def _tags(stated: list[str], written: list[str]) -> list[str]:
+    """The source's tags (once each); the TAGS line when it holds them all and more (the
+    cablegate site shows at most nine)."""
+    unique = list(dict.fromkeys(t.strip().upper() for t in stated if t.strip()))
+    if written and set(unique) <= set(written):
+        return written
+    return unique or written
 
 
 def _origin_from_refid(refid: str) -> str | None:
@@ -94,9 +103,11 @@ def build_cable(raw: RawCable) -> Cable:
 
 def _build(raw: RawCable) -> Cable:
     body = raw.body.replace("\r\n", "\n").replace("\r", "\n")
-    head = parse_head(body)
+    banner = find_banner(body)
+    head_text = remove_continuations(body, banner.station if banner else None)  # also inside fields
+    head = parse_head(head_text)
     header = raw.header.replace("\r\n", "\n")
-    routing_text = header + "\n" + body[: head.start]
+    routing_text = header + "\n" + head_text[: head.start]
     dtg = find_dtg(routing_text)
     if head.banner is None and dtg is None and head.subject is None and not head.tags \
             and not raw.refid and not raw.classification:
@@ -112,7 +123,7 @@ def _build(raw: RawCable) -> Cable:
         or origin_from_station(head.banner.station if head.banner else None) or _origin_from_refid(refid)
     station = head.banner.station if head.banner else None
     number = head.banner.number if head.banner else None
-    text = clean_text(body[head.end:], station, number)
+    text = clean_text(head_text[head.end:], station, number)
     paragraphs, paragraph_warnings = split_paragraphs(text)
     warnings.extend(paragraph_warnings)
     if not paragraphs:
@@ -135,7 +146,7 @@ def _build(raw: RawCable) -> Cable:
         info=routing.info,
         executive_order=head.executive_order,
         declassify_on=head.declassify_on,
-        tags=list(raw.tags) or head.tags,
+        tags=_tags(raw.tags, head.tags),
         subject=head.subject or (" ".join(raw.subject.split()) if raw.subject else None),
         references=references,
         classified_by=head.classified_by,
