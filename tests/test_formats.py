@@ -166,6 +166,7 @@ def test_body_pre_refid_from_the_file_name_only_when_the_banner_agrees(body_pre)
         stem = Path(cable.source).stem
         if cable.refid is None:
             assert any("disagrees" in note for note in cable.notes)
+            assert cable.record_id == stem
         else:
             assert cable.refid == stem
 

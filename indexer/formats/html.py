@@ -149,12 +149,13 @@ def _body_pre_cable(doc: lxml.html.HtmlElement, source: str, refid_hint: str | N
         raise ParseError("empty <pre> body")
     if not looks_like_cable(body.split("\n")):
         raise ParseError("not a cable (no classification banner, TAGS or SUBJECT in the <pre>)")
-    refid, notes = trusted_refid(refid_hint, body)
+    refid, record_id, notes = trusted_refid(refid_hint, body)
     return RawCable(
         source=source,
         format=BODY_PRE,
         body=body,
         refid=refid,
+        record_id=record_id,
         notes=notes,
         tags=tags,
         anchors=anchors,

@@ -41,13 +41,14 @@ def read_markdown(text: str, source: str, refid_hint: str | None = None) -> RawC
     if not looks_like_cable(body):
         raise ParseError("not a cable (no classification banner, TAGS or SUBJECT)")
     body_text = place_anchors(tidy_lines("\n".join(body)))
-    refid, notes = trusted_refid(refid_hint, body_text)
+    refid, record_id, notes = trusted_refid(refid_hint, body_text)
     return RawCable(
         source=source,
         format=MARKDOWN,
         header=tidy_lines("\n".join(header)),
         body=body_text,
         refid=refid,
+        record_id=record_id,
         notes=notes,
         tags=tags,
     )

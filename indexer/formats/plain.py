@@ -71,12 +71,13 @@ def read_plain(text: str, source: str, refid_hint: str | None = None, fmt: str =
     if not looks_like_cable(body):
         raise ParseError("not a cable (no classification banner, TAGS or SUBJECT)")
     body_text = place_anchors(tidy_lines("\n".join(body)))
-    refid, notes = trusted_refid(refid_hint, body_text)
+    refid, record_id, notes = trusted_refid(refid_hint, body_text)
     return RawCable(
         source=source,
         format=fmt,
         header=tidy_lines("\n".join(header)),
         body=body_text,
         refid=refid,
+        record_id=record_id,
         notes=notes,
     )

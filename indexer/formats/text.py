@@ -138,17 +138,18 @@ def id_agrees_with_banner(record_id: str, body: str) -> bool | None:
     return False if banners else None
 
 
-def trusted_refid(name: str | None, body: str) -> tuple[str | None, list[str]]:
+def trusted_refid(name: str | None, body: str) -> tuple[str | None, str | None, list[str]]:
     """A refid from outside the text (a file name) kept only when the banner agrees with it.
 
-    Returns (refid or None, notes). A mirror's file name can name another cable than the one
-    the file holds; then the cable rules derive the refid from the banner.
+    Returns (refid, record_id, notes): a mirror's file name can name another cable than the
+    one the file holds; then refid is None (the cable rules derive it from the banner) and
+    the name is kept as record_id.
     """
     if not name or not looks_like_refid(name):
-        return None, []
+        return None, None, []
     agrees = id_agrees_with_banner(name, body)
     if agrees is None:
-        return name, [f"refid {name} from the file name: no banner to check it against"]
+        return name, None, [f"refid {name} from the file name: no banner to check it against"]
     if agrees:
-        return name, []
-    return None, [f"file name {name} disagrees with the banner: refid left to the banner"]
+        return name, None, []
+    return None, name, [f"file name {name} disagrees with the banner: refid left to the banner"]
