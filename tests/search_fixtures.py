@@ -20,21 +20,23 @@ _lock = threading.Lock()
 
 
 def build_search_index(tmp_path_factory: pytest.TempPathFactory, corpus: Path,
-                       sample_corpus: Path) -> Path:
+                       sample_corpus: Path, engine_name: str = "whoosh") -> Path:
     from indexer.build import build_index
 
     with _lock:
-        if "index" not in _built:
+        if engine_name not in _built:
             target = tmp_path_factory.mktemp("search") / "index"
-            summary = build_index([corpus / part for part in SUBSET] + [sample_corpus], target)
+            summary = build_index([corpus / part for part in SUBSET] + [sample_corpus], target,
+                                  engine_name=engine_name)
             assert summary.cables > 400 and summary.paragraphs > 3000, summary
-            _built["index"] = target
-        return _built["index"]
+            _built[engine_name] = target
+        return _built[engine_name]
 
 
 @pytest.fixture(scope="session")
-def search_index(tmp_path_factory, corpus, sample_corpus) -> Path:
-    return build_search_index(tmp_path_factory, corpus, sample_corpus)
+def search_index(tmp_path_factory, corpus, sample_corpus, engine_name) -> Path:
+    """The index, once per engine (engine_name, tests/conftest.py)."""
+    return build_search_index(tmp_path_factory, corpus, sample_corpus, engine_name)
 
 
 @pytest.fixture(scope="session")

@@ -64,7 +64,7 @@ class TantivyEngine(Engine):
         self.threads = max(1, min(2, os.cpu_count() or 1))
         self.heap_mb = DEFAULT_HEAP_MB
         self.library_defaults = False
-        self.state = None  # searching.py's per-commit caches
+        self._meta_seen: tuple | None = None
 
     # --- opening -------------------------------------------------------------------------
 
@@ -101,7 +101,18 @@ class TantivyEngine(Engine):
         self.library_defaults = True
 
     def searcher(self) -> tantivy.Searcher:
-        """A searcher on the last commit (one per query: it pins a consistent segment set)."""
+        """A searcher on the last commit (one per query: it pins a consistent segment set).
+
+        A commit by another engine object or process replaces meta.json (a rename): seeing
+        it changed, the reader reloads at once rather than after tantivy's watch delay."""
+        try:
+            info = os.stat(self.path / "meta.json")
+            seen = (info.st_ino, info.st_mtime_ns, info.st_size)
+        except OSError:
+            seen = None
+        if seen != self._meta_seen:
+            self.index.reload()
+            self._meta_seen = seen
         return self.index.searcher()
 
     def close(self) -> None:
