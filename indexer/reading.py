@@ -10,6 +10,7 @@ streamed record by record. Every file or record that cannot be read is reported 
 from __future__ import annotations
 
 import bz2
+import codecs
 import gzip
 import logging
 import lzma
@@ -77,16 +78,29 @@ def detect_format(head: str) -> str:
 
 # --- decoding -----------------------------------------------------------------------------
 
+def _cp1252_or_latin1(error: UnicodeError) -> tuple[str, int]:
+    """Codec error handler: bytes that are not UTF-8 are read as cp1252 (latin-1 where
+    cp1252 leaves a byte undefined), so one stray byte does not garble a whole file."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    bad = error.object[error.start:error.end]
+    return "".join(bytes([b]).decode("cp1252", errors="ignore") or chr(b) for b in bad), error.end
+
+
+codecs.register_error("cablesearch-cp1252", _cp1252_or_latin1)
+
+_UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+
+
 def decode_bytes(data: bytes) -> tuple[str, str | None]:
-    """UTF-8 (BOM allowed), else cp1252, else latin-1: (text, a note when not UTF-8)."""
+    """UTF-8 (BOM allowed; UTF-16 with a BOM); bytes that are not UTF-8 are read as cp1252 or
+    latin-1. Returns (text, a note when the fallback was used)."""
+    if data.startswith(_UTF16_BOMS):
+        return data.decode("utf-16", errors="replace"), "UTF-16 text"
     try:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError:
-        pass
-    try:
-        return data.decode("cp1252"), "not UTF-8: read as cp1252"
-    except UnicodeDecodeError:
-        return data.decode("latin-1"), "not UTF-8: read as latin-1"
+        return data.decode("utf-8-sig", errors="cablesearch-cp1252"), "not UTF-8: read as cp1252/latin-1"
 
 
 _CONTROL_BYTES = bytes(b for b in range(32) if b < 9 or b > 13)
@@ -223,29 +237,37 @@ def _read_file(path: Path, on_skip: OnSkip) -> Iterator[RawCable]:
             if not head.strip():
                 on_skip(source, "empty file")
                 return
-            if _is_binary(head):
+            utf16 = head.startswith(_UTF16_BOMS)  # line by line streaming needs an 8-bit text
+            if not utf16 and _is_binary(head):
                 on_skip(source, "binary file, not text")
                 return
             fmt = detect_format(decode_bytes(head)[0])
-            if fmt in STREAMED:
+            if fmt in STREAMED and not utf16:
                 yield from _stream_records(path, fmt, on_skip)
                 return
             data = head + stream.read(MAX_FILE_BYTES + 1 - len(head))
             if len(data) > MAX_FILE_BYTES:
-                on_skip(source, f"too large for a single cable ({fmt}, over {MAX_FILE_BYTES // 2**20} MB)")
+                on_skip(source, f"too large to read whole ({fmt}, over {MAX_FILE_BYTES // 2**20} MB)")
                 return
     except _READ_ERRORS as exc:
         on_skip(source, _describe(exc))
         return
     text, note = decode_bytes(data)
-    try:
-        cable = _read_single(text, source, fmt)
-    except ParseError as exc:
-        on_skip(source, str(exc))
-        return
-    if note:
-        cable.notes.append(note)
-    yield cable
+    if fmt in STREAMED:  # only UTF-16 files get here
+        items: Iterable[RawCable | Skipped] = _iter_records(fmt, text.splitlines(keepends=True), source)
+    else:
+        try:
+            items = [_read_single(text, source, fmt)]
+        except ParseError as exc:
+            on_skip(source, str(exc))
+            return
+    for item in items:
+        if isinstance(item, Skipped):
+            on_skip(item.source, item.reason)
+            continue
+        if note:
+            item.notes.append(note)
+        yield item
 
 
 def _stream_records(path: Path, fmt: str, on_skip: OnSkip) -> Iterator[RawCable]:

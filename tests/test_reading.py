@@ -275,3 +275,31 @@ def test_unreadable_directory_entries_do_not_stop_the_walk(tmp_path):
     cables, skipped = read_all(tmp_path)
     assert [Path(c.source).name for c in cables] == ["a.txt", "c.txt"]
     assert skipped == [(str(tmp_path / "b_fifo"), "not a regular file")]
+
+
+def test_one_stray_byte_does_not_garble_the_rest(tmp_path):
+    text = "UNCLAS ROME 000001\n\nSUBJECT: café – Zürich\n\n1. (U) Text.\n"
+    (tmp_path / "03ROME1.txt").write_bytes(text.encode("utf-8") + b"\x96 end\n")  # cp1252 en dash
+    [cable], _ = read_all(tmp_path)
+    assert "café – Zürich" in cable.body and cable.body.endswith("– end")
+    assert any("not UTF-8" in note for note in cable.notes)
+
+
+@pytest.mark.corpus
+def test_utf16_files(corpus, tmp_path):
+    for name in ("plain-text/09PARIS1007.txt", "cables-csv/cables_sample.csv"):
+        original = corpus / name
+        text = read_text_file(original)
+        (tmp_path / original.name).write_bytes(text.encode("utf-16"))
+        plain, _ = read_all(original)
+        wide, skipped = read_all(tmp_path / original.name)
+        assert skipped == []
+        assert [(c.refid, c.body) for c in wide] == [(c.refid, c.body) for c in plain]
+
+
+def read_text_file(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252")
