@@ -193,23 +193,23 @@ def ceiling_only(request: SearchRequest) -> SearchRequest:
 
 # --- ranking --------------------------------------------------------------------------------
 
-TIE_SLACK = 20  # extra hits fetched so that equal scores at the page edge sort by date
-
-
-def _matching(searcher, q: query.Query, allowed: set[int], exclude: Iterable[int] = ()) -> set[int]:
-    """Every allowed document the query matches (unscored: cheap)."""
-    if q is query.NullQuery or not allowed:
-        return set()
-    found = _docset(searcher, q, allowed)
-    return found.difference(exclude) if exclude else found
+def _ranked(searcher, q: query.Query, allowed: set[int], exclude: Iterable[int] = ()):
+    """Every allowed match as (score, docnum), in one scoring pass (scores as unfiltered)."""
+    docs = allowed.difference(exclude) if exclude else allowed
+    if q is query.NullQuery or not docs:
+        return []
+    results = searcher.search(q, filter=docs, limit=None)
+    return [(float(score), docnum) for score, docnum in results.top_n]
 
 
 def _docset(searcher, q: query.Query, universe: set[int]) -> set[int]:
     """The documents of ``universe`` matching ``q``, by set algebra on posting lists.
 
-    Much faster in Python than stepping a union matcher; queries it does not know
-    (phrases, ranges) fall back to Whoosh's own matcher.
+    Much faster in Python than stepping a union matcher; other queries (phrases) are
+    checked document by document with Whoosh's matcher, skipping to each candidate.
     """
+    if not universe:
+        return set()
     if isinstance(q, query.Term):
         reader = searcher.reader()
         if (q.fieldname, q.text) not in reader:
@@ -218,7 +218,7 @@ def _docset(searcher, q: query.Query, universe: set[int]) -> set[int]:
     if isinstance(q, query.Or):
         out: set[int] = set()
         for child in q.subqueries:
-            out |= _docset(searcher, child, universe)
+            out |= _docset(searcher, child, universe - out)
         return out
     if isinstance(q, query.And):
         out = universe
@@ -234,51 +234,46 @@ def _docset(searcher, q: query.Query, universe: set[int]) -> set[int]:
         return positive - _docset(searcher, q.b, positive)
     if q is query.NullQuery:
         return set()
-    return {d for d in searcher.docs_for_query(q) if d in universe}
+    return _skip_through(searcher, q, universe)
 
 
-def _scored(searcher, q: query.Query, docs: set[int], limit: int | None) -> list[tuple[float, int]]:
-    """(score, docnum) for the best ``limit`` of ``docs`` (all when None), scores as unfiltered."""
-    if not docs:
-        return []
-    results = searcher.search(q, filter=docs, limit=limit)
-    return [(float(score), docnum) for score, docnum in results.top_n]
+def _skip_through(searcher, q: query.Query, candidates: set[int]) -> set[int]:
+    found: set[int] = set()
+    for subsearcher, offset in searcher.leaf_searchers():
+        size = subsearcher.doc_count_all()
+        local = sorted(d - offset for d in candidates if offset <= d < offset + size)
+        if not local:
+            continue
+        matcher = q.matcher(subsearcher)
+        for docnum in local:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                found.add(docnum + offset)
+    return found
 
 
-def _rank(searcher, gen: "_Generation", q: query.Query, tier, matched: set[int], sort: str,
-          need: int | None) -> list[tuple[float, int]]:
-    """The first ``need`` matches (all when None) as (score, docnum), in result order.
-
-    Relevance: tier (own text matches) first, then score, then newest cable. Dates: the
-    cable's creation date, then score.
-    """
+def _order(searcher, gen: "_Generation", ranked: list[tuple[float, int]], tier, sort: str):
+    """Relevance: own-text matches (the tier) first, then score, then the newest cable.
+    ``date`` / ``-date``: the cable's creation date, then score."""
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
     created = gen.column(searcher.reader(), "created")
     if sort == "relevance":
-        first = _docset(searcher, tier, matched) if tier is not None else matched
-        ranked: list[tuple[float, int]] = []
-        for docs in (first, matched - first):
-            want = None if need is None else need - len(ranked)
-            if want is not None and want <= 0:
-                break
-            items = _scored(searcher, q, docs, None if want is None else want + TIE_SLACK)
-            items.sort(key=lambda item: (-item[0], _newest_first(created[item[1]]), item[1]))
-            ranked.extend(items if want is None else items[:want])
-        return ranked
-    ordered = sorted(matched, key=lambda d: (_date_key(created[d]), d), reverse=sort == "-date")
-    window = ordered if need is None else ordered[:need]
-    scores = {d: s for s, d in _scored(searcher, q, set(window), None)}
-    return [(scores.get(d, 0.0), d) for d in window]
+        first = _docset(searcher, tier, {d for _s, d in ranked}) if tier is not None else None
+        ranked.sort(key=lambda item: (first is not None and item[1] not in first, -item[0],
+                                      -_date_key(created[item[1]]), item[1]))
+    else:
+        sign = -1 if sort == "-date" else 1
+        ranked.sort(key=lambda item: (sign * _date_key(created[item[1]]), -item[0], item[1]))
+    return ranked
 
 
 def _date_key(value: Any) -> int:
     """The raw column value of ``created``: ordered like the dates, missing ones lowest."""
     return value if isinstance(value, int) and value > 0 else 0
-
-
-def _newest_first(value: Any) -> float:
-    return -_date_key(value)
 
 
 def _per_cable(ranked: list[tuple[float, int]], refids: list[str]):
@@ -343,22 +338,18 @@ def _hits(searcher, page: list[tuple[float, int]], compiled: Compiled,
     return hits
 
 
-def _result(searcher, gen, request: SearchRequest, compiled: Compiled, matched: set[int],
-            tier: query.Query | None) -> EngineResult:
+def _result(searcher, gen, request: SearchRequest, compiled: Compiled,
+            ranked: list[tuple[float, int]], tier: query.Query | None) -> EngineResult:
     limit = max(0, min(int(request.limit), MAX_LIMIT))
     page = max(1, int(request.page))
+    ranked = _order(searcher, gen, ranked, tier, request.sort)
     counts = None
     if request.per_cable:
-        ranked, counts = _per_cable(_rank(searcher, gen, compiled.query, tier, matched,
-                                          request.sort, None),
-                                    gen.column(searcher.reader(), "refid"))
-        total, units = len(ranked), [d for _s, d in ranked]
-    else:
-        ranked = _rank(searcher, gen, compiled.query, tier, matched, request.sort, page * limit)
-        total, units = len(matched), matched
+        ranked, counts = _per_cable(ranked, gen.column(searcher.reader(), "refid"))
     window = ranked[(page - 1) * limit: page * limit]
-    facets = _facets(searcher, gen, list(request.facets), units) if request.facets else {}
-    return EngineResult(total=total, hits=_hits(searcher, window, compiled, counts),
+    facets = _facets(searcher, gen, list(request.facets), [d for _s, d in ranked]) \
+        if request.facets else {}
+    return EngineResult(total=len(ranked), hits=_hits(searcher, window, compiled, counts),
                         facets=facets, notices=list(compiled.notices))
 
 
@@ -372,12 +363,12 @@ def search(index, request: SearchRequest) -> EngineResult:
     gen = state.generation(searcher)
     compiled = compile_query(parsed, searcher, gen.keywords(searcher.reader()))
     allowed = allowed_docs(searcher, gen, request)
-    matched = _matching(searcher, compiled.query, allowed)
-    result = _result(searcher, gen, request, compiled, matched, compiled.tier)
+    ranked = _ranked(searcher, compiled.query, allowed)
+    result = _result(searcher, gen, request, compiled, ranked, compiled.tier)
     if result.total < SUGGEST_BELOW:
         def count(text: str) -> int:
             again = compile_query(parse_query(text), searcher, gen.keywords(searcher.reader()))
-            return len(_matching(searcher, again.query, allowed))
+            return len(_docset(searcher, again.query, allowed))
         visible = allowed_docs(searcher, gen, ceiling_only(request))
         result.suggestion = suggest(searcher, parsed, visible, result.total, count)
     return result
@@ -405,5 +396,5 @@ def similar(index, refid: str, paragraph: int, request: SearchRequest) -> Engine
                                   for w, weight in terms]) if terms else query.NullQuery)
     compiled.stems = {w for w, _ in terms}
     allowed = allowed_docs(searcher, gen, request)
-    matched = _matching(searcher, compiled.query, allowed, exclude=source)
-    return _result(searcher, gen, request, compiled, matched, None)
+    ranked = _ranked(searcher, compiled.query, allowed, exclude=source)
+    return _result(searcher, gen, request, compiled, ranked, None)
