@@ -81,11 +81,14 @@ class Cablesearch(BenchEngine):
     name = "cablesearch"
     description = "cablesearch: build_index with its own settings, Archive.search"
     writer_settings: str | None = None  # None: cablesearch's own
+    engine_name: str | None = None  # None: the default engine (whoosh)
 
     def build(self, dump: Path, target: Path, options: dict[str, Any]) -> dict[str, Any]:
         from indexer.build import build_index
 
         extra = {"writer_settings": self.writer_settings} if self.writer_settings else {}
+        if self.engine_name:
+            extra["engine_name"] = self.engine_name
         kwargs = {k: options[k] for k in ("memory_mb", "workers") if options.get(k) is not None}
         summary = build_index([dump], target, **kwargs, **extra)
         return {"cables": summary.cables, "paragraphs": summary.paragraphs,
@@ -101,6 +104,19 @@ class WhooshDefaults(Cablesearch):
     name = "whoosh-defaults"
     description = "cablesearch's build with Whoosh's default writer settings"
     writer_settings = "library"
+
+
+class CablesearchTantivy(Cablesearch):
+    """The same build and search on the tantivy engine (``cables index --engine tantivy``)."""
+
+    name = "cablesearch-tantivy"
+    description = "cablesearch on the tantivy engine: build_index(engine_name='tantivy'), Archive.search"
+    engine_name = "tantivy"
+
+    def available(self) -> str | None:
+        import importlib.util
+
+        return None if importlib.util.find_spec("tantivy") else "needs pip install 'cablesearch[tantivy]'"
 
 
 class ArchiveSearcher:
@@ -129,5 +145,6 @@ class ArchiveSearcher:
 
 
 ENGINES: dict[str, BenchEngine] = {
-    engine.name: engine for engine in (ParseOnly(), Fts5(), Cablesearch(), WhooshDefaults())
+    engine.name: engine for engine in (ParseOnly(), Fts5(), Cablesearch(), WhooshDefaults(),
+                                       CablesearchTantivy())
 }

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-ENGINES = ("parse-only", "fts5", "cablesearch", "whoosh-defaults")
+ENGINES = ("parse-only", "fts5", "cablesearch", "whoosh-defaults", "cablesearch-tantivy")
 CLASSES = ("rare", "common", "and", "phrase", "tag", "origin", "date_range", "facets",
            "per_cable", "sort_date")
 PER_CLASS = 3
