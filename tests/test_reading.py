@@ -303,3 +303,10 @@ def read_text_file(path: Path) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         return data.decode("cp1252")
+
+
+def test_nested_markup_in_a_pre():
+    [cable] = read_text("<pre>UNCLAS ROME 000001\nTAGS: <b><a href='/tag/PREL_0.html'>PREL</a></b>\n"
+                        "<span><a id='par1' href='#par1'>¶</a>1. (U) <i>Text</i>.</span><!-- x --></pre>")
+    assert cable.body == "UNCLAS ROME 000001\nTAGS: PREL\n¶1. (U) Text."
+    assert cable.tags == ["PREL"] and cable.anchors == ["par1"]

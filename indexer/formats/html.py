@@ -44,27 +44,32 @@ def _document(text: str, source: str) -> lxml.html.HtmlElement:
 
 def pre_text(pre: lxml.html.HtmlElement) -> tuple[str, list[str], list[str]]:
     """The text of a <pre>: (text with ¶ anchors placed, anchor ids, tag link texts)."""
-    pieces: list[str] = [pre.text or ""]
+    pieces: list[str] = []
     anchors: list[str] = []
     tags: list[str] = []
-    for child in pre.iterchildren():
-        tag = child.tag if isinstance(child.tag, str) else ""
+    _collect(pre, pieces, anchors, tags)
+    text = place_anchors(tidy_lines(unwrap_entities("".join(pieces))))
+    return text, anchors, tags
+
+
+def _collect(element: lxml.html.HtmlElement, pieces: list[str], anchors: list[str], tags: list[str]) -> None:
+    """Append the text inside ``element`` (not its tail): anchors become ANCHOR marks,
+    ``<br>`` a line break, any other markup its words."""
+    pieces.append(element.text or "")
+    for child in element.iterchildren():
+        tag = child.tag if isinstance(child.tag, str) else ""  # comments, processing instructions
         anchor_id = child.get("id") or child.get("name") or ""
-        href = child.get("href") or ""
         if tag == "a" and anchor_id.startswith("par"):
             anchors.append(anchor_id)
             pieces.append(ANCHOR)
         elif tag == "br":
             if not (child.tail or "").startswith("\n"):
                 pieces.append("\n")
-        elif tag:  # links (tags, references) and any other markup: keep the words
-            words = child.text_content()
-            if tag == "a" and "/tag/" in href and words.strip():
-                tags.append(words.strip())
-            pieces.append(words)
+        elif tag:
+            if tag == "a" and "/tag/" in (child.get("href") or "") and child.text_content().strip():
+                tags.append(child.text_content().strip())
+            _collect(child, pieces, anchors, tags)
         pieces.append(child.tail or "")
-    text = place_anchors(tidy_lines(unwrap_entities("".join(pieces))))
-    return text, anchors, tags
 
 
 def _table_values(doc: lxml.html.HtmlElement) -> dict[str, str]:
