@@ -93,18 +93,21 @@ def row_to_cable(row: list[str], source: str) -> RawCable:
     fields = dict(zip(COLUMNS, row))
     header, partial = strip_partial_notice(tidy_lines(fields["header"]))
     refid = fields["refid"].strip()
+    created = parse_site_datetime(fields["date"]) if fields["date"].strip() else None
+    notes = [f"unreadable date {fields['date'][:40]!r}"] if fields["date"].strip() and created is None else []
     return RawCable(
         source=source,
         format=CSV,
         body=tidy_lines(unwrap_entities(fields["body"])),
         header=header,
         refid=refid or None,
-        created=parse_site_datetime(fields["date"]),
+        created=created,
         classification=" ".join(fields["classification"].split()) or None,
         origin=" ".join(fields["origin"].split()) or None,
         references=[ref.strip() for ref in fields["references"].split("|") if ref.strip()],
         partial=partial,
         record_id=fields["id"].strip() or None,
+        notes=notes,
     )
 
 

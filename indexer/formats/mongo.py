@@ -53,7 +53,10 @@ def record_to_cable(obj: dict, source: str) -> RawCable:
         verdict = "disagrees with" if id_agrees_with_banner(record_id, body) is False else "cannot be checked against"
         notes.append(f"_id {record_id} {verdict} the banner: refid left to the cable rules")
     header, partial = strip_partial_notice(str(obj.get("header") or ""))
-    created = parse_site_datetime(str(obj.get("date_time") or ""))
+    stated_date = str(obj.get("date_time") or "").strip()
+    created = parse_site_datetime(stated_date) if stated_date else None
+    if stated_date and created is None:
+        notes.append(f"unreadable date_time {stated_date[:40]!r}")
     return RawCable(
         source=source,
         format=JSONL,
