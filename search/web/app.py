@@ -1,8 +1,9 @@
 """`cables serve`: a small Flask application over the same Python API as the CLI.
 
 Pages: `/` (search), `/cable/<refid>` (one cable, paragraph anchors `#pN`),
-`/similar/<refid>/<n>`; JSON: `/api/search`, `/api/cable/<refid>`, `/api/similar/<refid>/<n>`,
-the same JSON as the CLI's `--format json`. The ceiling given at start (`max_level`) is
+`/cable/<refid>/history` (releases, `?diff=1`), `/similar/<refid>/<n>`; JSON: `/api/search`,
+`/api/cable/<refid>`, `/api/similar/<refid>/<n>`, `/api/history/<refid>`: the same JSON as
+the CLI's `--format json`. The ceiling given at start (`max_level`) is
 applied to every request; a request's own `max_level` can only lower it.
 """
 
