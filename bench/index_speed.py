@@ -90,7 +90,7 @@ def run_cli(source: Path) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.monotonic()
-        proc = subprocess.run([sys.executable, "-m", "search.cli", "index", str(source),
+        proc = subprocess.run([sys.executable, "-c", "from search.cli import main; main()", "index", str(source),
                                "--index", str(Path(tmp) / "ix"), "--json"],
                               capture_output=True, text=True, cwd=ROOT)
         seconds = time.monotonic() - started

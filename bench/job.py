@@ -37,17 +37,20 @@ def run_queries(spec: dict[str, Any]) -> dict[str, Any]:
     for query in queries:
         answers[query.qid] = searcher.search(query)
     timings: dict[int, list[float]] = {q.qid: [] for q in queries}
+    cpu: dict[int, list[float]] = {q.qid: [] for q in queries}
     for _ in range(max(1, int(spec.get("repeat", 1)))):
         for query in queries:
-            started = time.perf_counter()
+            started, started_cpu = time.perf_counter(), time.process_time()
             searcher.search(query)
             timings[query.qid].append((time.perf_counter() - started) * 1000)
+            cpu[query.qid].append((time.process_time() - started_cpu) * 1000)
     searcher.close()
     results = []
     for query in queries:
-        times = sorted(timings[query.qid])
+        times, cpu_times = sorted(timings[query.qid]), sorted(cpu[query.qid])
         answer = answers[query.qid]
         results.append({"qid": query.qid, "cls": query.cls, "ms": round(times[len(times) // 2], 3),
+                        "cpu_ms": round(cpu_times[len(cpu_times) // 2], 3),
                         "total": answer["total"], "hits": answer["hits"]})
     return {"open_ms": round(open_ms, 3), "queries": results, **own_peak_mb()}
 

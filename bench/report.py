@@ -10,8 +10,10 @@ from .engines import BASELINE
 from .measure import latency_summary
 from .queries import CLASSES
 
-BUILD_FIGURES = ("seconds", "paragraphs_per_s", "mb_text_per_s", "peak_mb", "size_mb")
-LATENCY_FIGURES = ("median_ms", "p95_ms", "max_ms")
+BUILD_FIGURES = ("seconds", "paragraphs_per_s", "mb_text_per_s", "peak_mb", "size_mb",
+                 "cpu_seconds")
+LATENCY_FIGURES = ("median_ms", "p95_ms", "max_ms", "cpu_median_ms", "cpu_p95_ms",
+                   "cpu_max_ms")
 
 
 def ratio(value: float | None, base: float | None) -> float | None:
@@ -33,6 +35,7 @@ def build_figures(raw: dict[str, Any], text_mb: float) -> dict[str, Any]:
         "tree_peak_mb": raw.get("tree_peak_mb"),
         "size_mb": raw.get("size_mb"),
         "process_seconds": raw.get("process_seconds"),
+        "cpu_seconds": raw.get("cpu_seconds"),
     }
 
 
@@ -43,6 +46,9 @@ def query_figures(raw: dict[str, Any], baseline: dict[str, Any] | None) -> dict[
     for cls in CLASSES:
         answers = [q for q in raw["queries"] if q["cls"] == cls]
         figures = latency_summary([q["ms"] for q in answers])
+        if answers and all("cpu_ms" in q for q in answers):
+            cpu = latency_summary([q["cpu_ms"] for q in answers])
+            figures.update({f"cpu_{k}": v for k, v in cpu.items() if k != "n"})
         figures["matches"] = sum(q["total"] for q in answers)
         overlaps = []
         for answer in answers:
@@ -69,7 +75,7 @@ def add_ratios(results: dict[str, Any]) -> None:
                                            for k in BUILD_FIGURES}
         if base and data.get("queries") and base.get("queries"):
             data["queries_ratio_to_fts5"] = {
-                cls: {k: ratio(data["queries"][cls][k], base["queries"][cls][k])
+                cls: {k: ratio(data["queries"][cls].get(k), base["queries"][cls].get(k))
                       for k in LATENCY_FIGURES}
                 for cls in CLASSES}
         if data.get("queries"):
@@ -109,14 +115,14 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "**Build** (from the dump layout, parsing included)",
         "",
-        "| engine | seconds | paragraphs/s | MB text/s | peak MB | size on disk MB |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| engine | seconds | paragraphs/s | MB text/s | peak MB | size on disk MB | CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|",
     ]
     for name, data in engines.items():
         if "build" not in data:
             continue
         build, ratios = data["build"], data.get("build_ratio_to_fts5", {})
-        cells = [_num(build[k], 2 if k == "mb_text_per_s" else 1) + _x(ratios.get(k))
+        cells = [_num(build.get(k), 2 if k == "mb_text_per_s" else 1) + _x(ratios.get(k))
                  for k in BUILD_FIGURES]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     searched = [n for n, d in engines.items() if d.get("queries")]
@@ -137,6 +143,24 @@ def markdown(results: dict[str, Any]) -> str:
                          + ("" if name == BASELINE else _x(p95_ratio)))
         n = engines[searched[0]]["queries"][cls]["n"] if searched else 0
         lines.append(f"| {cls} | {n} | " + " | ".join(cells) + " |")
+    if searched and all("cpu_p95_ms" in engines[n]["queries"][CLASSES[0]] for n in searched):
+        lines += [
+            "",
+            "The same queries in CPU time of the searching process (less moved by other load): "
+            "median / p95 ms (p95 as a ratio to FTS5)",
+            "",
+            "| class | " + " | ".join(searched) + " |",
+            "|---|" + "---:|" * len(searched),
+        ]
+        for cls in CLASSES:
+            cells = []
+            for name in searched:
+                q = engines[name]["queries"][cls]
+                p95_ratio = engines[name].get("queries_ratio_to_fts5", {}).get(cls, {}).get(
+                    "cpu_p95_ms")
+                cells.append(f"{_num(q['cpu_median_ms'])} / {_num(q['cpu_p95_ms'])}"
+                             + ("" if name == BASELINE else _x(p95_ratio)))
+            lines.append(f"| {cls} | " + " | ".join(cells) + " |")
     if searched:
         lines += ["", "Facets p95 over the plain query's p95 (same words): " + "; ".join(
             f"{n} ×{engines[n]['facets_p95_over_common_p95']:.2f}" for n in searched

@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         raw_queries = entry.pop("raw_queries", None)
         if raw_queries:
             entry["queries"] = report.query_figures(raw_queries, baseline)
-            entry["per_query"] = [{k: q[k] for k in ("qid", "ms", "total")}
+            entry["per_query"] = [{k: q[k] for k in ("qid", "ms", "cpu_ms", "total") if k in q}
                                   for q in raw_queries["queries"]]
     report.add_ratios(results)
     results["load_average_end"] = machine_line()["load_average"]

@@ -66,12 +66,14 @@ def test_run_measures_every_engine_and_class(run_output):
         build = data["build"]
         assert build["seconds"] > 0 and build["paragraphs_per_s"] > 0, name
         assert build["mb_text_per_s"] > 0 and build["peak_mb"] > 0, name
+        assert build["cpu_seconds"] > 0, name
         if name != "parse-only":
             assert build["size_mb"] > 0, name
             assert set(data["queries"]) == set(CLASSES), name
             for cls, figures in data["queries"].items():
                 assert figures["n"] == PER_CLASS, (name, cls)
                 assert 0 < figures["median_ms"] <= figures["p95_ms"] <= figures["max_ms"]
+                assert 0 <= figures["cpu_median_ms"] <= figures["cpu_p95_ms"]
             assert set(data["queries_ratio_to_fts5"]) == set(CLASSES)
             assert len(data["per_query"]) == PER_CLASS * len(CLASSES)
     fts5 = results["engines"]["fts5"]
