@@ -465,7 +465,7 @@ _CLASSIFIED_END_RE = re.compile(
     re.IGNORECASE)
 _DOUBLE_SPACE = re.compile(r"[ \t]{2,}")
 # A REF list ends at a rule line or a paragraph marking: text follows.
-_REF_END_RE = re.compile(r"[_=-]{5,}|(?<=\s)\((?:SBU|U|C|S|TS)(?:/{1,2}[A-Z]{1,8})*\)")
+_REF_END_RE = re.compile(r"[_=-]{5,}|(?<=\s)\((?:SBU|U|C|S|TS)(?:/{1,2}[A-Z]{1,8})*\)(?!\S)")  # "(C)STATE 72896" is an entry
 _NEXT_WORD = re.compile(r"[^\s]{1,40}")
 # TAGS codes: letters and digits, separated by spaces, commas or semicolons.
 _TAGS_RUN = re.compile(r"[ \t]*(?:[A-Za-z][A-Za-z0-9_-]{1,11}(?![A-Za-z0-9_-])[ \t,;]*)*")

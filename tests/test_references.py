@@ -18,8 +18,9 @@ from indexer.model import Cable, Reference
 from indexer.references import (Catalog, Citing, canonical_refid, find_citations, is_pointer,
                                  resolve_references, resolve_written, split_refid)
 
-# Folders whose reference entries the resolution figure counts.
-FIGURE_SOURCES = ("cablegate-html", "cables-csv", "plain-text", "mongo-jsonl")
+# What the resolution figure counts: every source of distinct cables. (cables-dev.csv is the
+# cablegate-html pages again in the dump's layout: counting it would count them twice.)
+FIGURE_SOURCES = ("cablegate-html", "cables-csv/cables_sample.csv", "plain-text", "mongo-jsonl")
 
 
 # --- pure rules (no corpus) ---------------------------------------------------------------
@@ -205,12 +206,15 @@ def test_the_release_dump_agrees_with_its_own_references_column(corpus: Path):
 def test_resolution_figure(corpus: Path, release: frozenset[str], capsys):
     """Share of all reference entries of the corpus resolved to a refid of the release."""
     catalog = Catalog.of(release)
-    entries = by_form = with_list = citations = 0
+    entries = by_form = with_list = citations = no_cable = state = 0
     for folder in FIGURE_SOURCES:
         for cable in parse_path(corpus / folder, on_skip=lambda *a: None):
             for reference in cable.references:
                 entries += 1
                 by_form += reference.refid in release
+                no_cable += reference.refid is None
+                state += bool(reference.refid and reference.refid not in release
+                              and split_refid(reference.refid)[1] == "STATE")
             for reference in resolve_references(
                     Cable(refid=cable.refid, created=cable.created,
                           references=[Reference(r.written) for r in _entries(cable)]), catalog):
@@ -221,8 +225,10 @@ def test_resolution_figure(corpus: Path, release: frozenset[str], capsys):
         print(f"\nreferences resolved to a release refid: {by_form} of {entries} entries "
               f"({share:.1%}) by written form alone; {with_list} of {citations} "
               f"({with_list / citations:.1%}) preferring refids of the release list "
-              f"[{', '.join(FIGURE_SOURCES)}]")
-    assert entries > 1500
+              f"[{', '.join(FIGURE_SOURCES)}]. Not resolved: {no_cable} entries cite no cable "
+              f"(e-mails, reports, telcons), {state} resolve to STATE cables outside the release, "
+              f"{entries - by_form - no_cable - state} to other cables outside it")
+    assert entries > 1000
     # Most STATE cables cited were never released, so the share cannot approach 100%;
     # what was measured when this test was written, with a margin.
     assert share > 0.55
