@@ -60,7 +60,7 @@ def _cable_fields(cable: Cable) -> dict[str, Any]:
         "cable_level_rank": level_rank(cable.level),
         "origin": cable.origin,
         "tags": _keywords(cable.tags),
-        "_stored_tags": list(cable.tags),
+        "_stored_tags": list(dict.fromkeys(cable.tags)),
         "created": created,
         "year": created.year if created else None,
         "month": created.strftime("%Y-%m") if created else None,

@@ -5,6 +5,7 @@ Search and ``similar`` live in ``searching.py``; this class only delegates to th
 
 from __future__ import annotations
 
+import os
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -308,6 +309,20 @@ class WhooshEngine(Engine):
                 high = value if high is None or value > high else high
         return (low.date().isoformat() if low else None, high.date().isoformat() if high else None)
 
+    def _size_on_disk(self) -> int:
+        total = 0
+        for entry in os.scandir(self.path):
+            try:
+                total += entry.stat().st_size
+            except FileNotFoundError:  # removed by a writer committing meanwhile
+                pass
+        return total
+
+    @staticmethod
+    def _top(counts: Counter, n: int | None = None) -> list[tuple[str, int]]:
+        """Most frequent first, ties by name: the same index state gives the same list."""
+        return sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))[:n]
+
     def stats(self) -> dict[str, Any]:
         cables = sum(len(d) for _r, d in self._live_docs(KIND_CABLE))
         paragraphs = sum(len(d) for _r, d in self._live_docs(KIND_PARAGRAPH))
@@ -315,7 +330,6 @@ class WhooshEngine(Engine):
         first, last = self._date_range()
         levels = self._count_column(KIND_PARAGRAPH, "level")
         level_order = {name: i for i, name in enumerate(LEVELS)}
-        files = [p for p in self.path.iterdir() if p.is_file()]
         return {
             "engine": self.name,
             "cables": cables,
@@ -323,11 +337,11 @@ class WhooshEngine(Engine):
             "older_versions": versions,
             "date_from": first,
             "date_to": last,
-            "by_classification": dict(self._count_column(KIND_CABLE, "classification").most_common()),
+            "by_classification": dict(self._top(self._count_column(KIND_CABLE, "classification"))),
             "by_paragraph_level": dict(sorted(levels.items(),
                                               key=lambda kv: level_order.get(kv[0], len(LEVELS)))),
-            "top_origins": self._count_column(KIND_CABLE, "origin").most_common(20),
-            "top_tags": self._count_keywords(KIND_CABLE, "tags").most_common(20),
+            "top_origins": self._top(self._count_column(KIND_CABLE, "origin"), 20),
+            "top_tags": self._top(self._count_keywords(KIND_CABLE, "tags"), 20),
             "segments": len(self.searcher().reader().leaf_readers()),
-            "size_bytes": sum(p.stat().st_size for p in files),
+            "size_bytes": self._size_on_disk(),
         }
