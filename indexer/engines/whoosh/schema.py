@@ -19,6 +19,13 @@ KIND_CABLE = "cable"
 KIND_VERSION = "version"
 
 
+def _datetime(shift_step: int) -> fields.DATETIME:
+    """A stored, sortable DATETIME with its own precision tiers (the constructor fixes 8)."""
+    field = fields.DATETIME(stored=True, sortable=True)
+    field.shift_step = shift_step
+    return field
+
+
 def build_schema() -> fields.Schema:
     # Fewer numeric precision tiers: each tier is one posting per paragraph (Whoosh's default
     # is 8 for ints and dates). Small integers and the few release days need none (a range
@@ -37,10 +44,10 @@ def build_schema() -> fields.Schema:
         caveats=fields.KEYWORD(stored=True, lowercase=False, commas=True),
         tags=fields.KEYWORD(stored=True, lowercase=False, commas=True),
         origin=fields.ID(stored=True, sortable=True),
-        created=fields.DATETIME(stored=True, sortable=True, shift_step=16),
+        created=_datetime(shift_step=16),
         year=fields.NUMERIC(int, stored=True, sortable=True, shift_step=0),
         month=fields.ID(stored=True, sortable=True),  # "2009-08", for the histogram
-        released=fields.DATETIME(stored=True, sortable=True, shift_step=0),  # few distinct days
+        released=_datetime(shift_step=0),  # few distinct days
         subject=fields.TEXT(analyzer=stemming_analyzer(), stored=True, field_boost=0.2),
         heading=fields.TEXT(analyzer=stemming_analyzer(), stored=True, field_boost=0.5),
         text=fields.TEXT(analyzer=stemming_analyzer(), stored=True),  # highlights re-analyze
