@@ -134,9 +134,15 @@ def _field_value(cable: Cable, name: str) -> Any:
     return value
 
 
+# Typographic quotes and apostrophes compare as plain ones: builds of the release differ in
+# them throughout (’ for ', “ ” for "), which would bury the changes that matter.
+_PLAIN_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "‛": "'", "′": "'",
+                               "“": '"', "”": '"', "„": '"', "‟": '"', "″": '"'})
+
+
 def normalize(text: str | None) -> str:
-    """Whitespace folded: re-wrapped lines are not a change."""
-    return " ".join((text or "").split())
+    """Whitespace folded and quotes made plain: re-wrapped lines are not a change."""
+    return " ".join((text or "").translate(_PLAIN_QUOTES).split())
 
 
 def _key(paragraph: Paragraph) -> str:
@@ -208,7 +214,7 @@ def _changed(a: Paragraph, b: Paragraph) -> ParagraphChange:
 
 def word_diff(old: str, new: str) -> str:
     """Words removed as [-…-] and added as {+…+}, unchanged words as they are."""
-    a, b = old.split(), new.split()
+    a, b = normalize(old).split(), normalize(new).split()
     out: list[str] = []
     for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(a=a, b=b, autojunk=False).get_opcodes():
         if tag == "equal":

@@ -71,10 +71,12 @@ class CableHistory:
     versions: list[VersionInfo]
     diff: CableDiff | None = None
     withheld: int = 0  # paragraphs (over all versions) above the ceiling, left out
+    notes: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         return {"refid": self.refid, "versions": [asdict(v) for v in self.versions],
-                "diff": self.diff.to_dict() if self.diff else None, "withheld": self.withheld}
+                "diff": self.diff.to_dict() if self.diff else None, "withheld": self.withheld,
+                "notes": list(self.notes)}
 
 
 def _iso(cable: Cable) -> str | None:
@@ -155,7 +157,9 @@ def history(engine: Engine, refid: str, diff: bool = False, old: int | None = No
         cables, withheld = _under_ceiling(cables, max_level)
     listed = version_list(cables)
     result = CableHistory(refid=canonical(refid), versions=listed)
-    if diff:
+    if diff and len(cables) == 1 and old is None and new is None:
+        result.notes.append("only one version in the index: nothing to compare")
+    elif diff:
         count = len(cables)
         new = count if new is None else new
         old = (new - 1 if new > 1 else 1) if old is None else old
@@ -236,6 +240,7 @@ def history_text(result: CableHistory) -> str:
                      f"  {v.format or ''}  {v.source or ''}".rstrip())
     if result.withheld:
         lines.append(f"  ({result.withheld} paragraphs above the ceiling left out)")
+    lines.extend(result.notes)
     diff = result.diff
     if diff is None:
         return "\n".join(lines)

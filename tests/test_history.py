@@ -70,6 +70,12 @@ def test_header_fields_and_versions():
     json.dumps(diff.to_dict())  # JSON-ready
 
 
+def test_typographic_quotes_are_not_a_change():
+    diff = diff_cables(_cable("Ukraine’s “gas princess”.", "Met X."),
+                       _cable("Ukraine's \"gas princess\".", "Met Y."))
+    assert [c.old_number for c in diff.paragraphs] == [2]
+
+
 def test_word_and_sentence_diffs_of_equal_texts_are_plain():
     assert word_diff("a b c", "a b c") == "a b c"
     assert sentence_diff("One. Two.", "One. Two.") == []
@@ -125,3 +131,17 @@ def test_diff_names_exactly_the_paragraphs_whose_text_differs(corpus: Path):
         assert all(c.status == "changed" for c in diff.paragraphs), refid
         checked += 1
     assert checked >= 10
+
+
+@pytest.mark.corpus
+def test_an_un_redacted_sentence_of_08KYIV2414(corpus: Path):
+    """Read by hand: the February 2011 release restored a redacted sentence of paragraph 4
+    ("He added that Tymoshenko hid her wealth …"); the rest differs only in quote marks."""
+    old = _parse(_pages(corpus, OLD_BUILD, "KYIV")["08KYIV2414"])
+    new = _parse(_pages(corpus, NEW_BUILD, "KYIV")["08KYIV2414"])
+    diff = diff_cables(old, new)
+    assert [(c.status, c.new_number) for c in diff.paragraphs] == [("changed", 4)]
+    unified = diff.paragraphs[0].unified
+    assert any(line.startswith("-") and "XXXXXXXXXXXX" in line for line in unified)
+    assert any(line.startswith("+") and "hid her wealth" in line for line in unified)
+    assert "{+He added that Tymoshenko hid her wealth" in diff.paragraphs[0].words
