@@ -310,3 +310,23 @@ def test_nested_markup_in_a_pre():
                         "<span><a id='par1' href='#par1'>¶</a>1. (U) <i>Text</i>.</span><!-- x --></pre>")
     assert cable.body == "UNCLAS ROME 000001\nTAGS: PREL\n¶1. (U) Text."
     assert cable.tags == ["PREL"] and cable.anchors == ["par1"]
+
+
+@pytest.mark.slow
+@pytest.mark.corpus
+def test_dump_at_volume_streams(corpus, tmp_path):
+    """15 copies of the dev dump (~200 MB) through gzip: every record, one at a time."""
+    data = (corpus / "cables-csv/cables-dev.csv").read_bytes()
+    with gzip.open(tmp_path / "big.csv.gz", "wb", compresslevel=1) as out:
+        for _ in range(15):
+            out.write(data)
+    count = 0
+    for cable in read_path(tmp_path / "big.csv.gz", on_skip=lambda s, r: pytest.fail(f"{s}: {r}")):
+        count += 1
+        assert cable.refid
+    assert count == 15 * 1670
+
+
+def test_bracketed_cable_text_is_not_an_entity():
+    [cable] = read_text("UNCLAS ROME 000001\n\n1. (U) The [PER DIEM] rate and [ORG UN  ] staff.\n")
+    assert "[PER DIEM] rate and UN staff." in cable.body

@@ -28,8 +28,14 @@ def tidy_lines(text: str) -> str:
 
 
 def unwrap_entities(text: str) -> str:
-    """Replace entity annotations left by some mirrors with their plain words."""
-    return _ENTITY_RE.sub(lambda m: m.group(1).strip(), text)
+    """Replace entity annotations left by some mirrors with their plain words.
+
+    The annotation always pads its words before the ``]`` (``[ORG MDC  ]``); a bracket
+    without that padding is cable text and stays.
+    """
+    if "[" not in text:
+        return text
+    return _ENTITY_RE.sub(lambda m: m.group(1).strip() if m.group(1).endswith(" ") else m.group(0), text)
 
 
 def looks_like_refid(name: str) -> bool:
