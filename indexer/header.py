@@ -183,8 +183,9 @@ FIELD_RE = re.compile(
 # A glued field keyword (`DECL: 02/04/2015TAGS:`): only the unambiguous upper-case forms;
 # after a single space, only the forms with a colon (`... decl: 01/07/2014 Tags: prel`).
 GLUED_FIELD_RE = re.compile(r"(?<=[0-9A-Z.])(?P<key>TAGS:|SUBJECT:|E\.O\.[ \t]?1[12]\d{3}|(?<=\d)REFS?:)"
-                            r"|(?<=[ \t,\"])(?P<key2>TAGS:|SUBJECT:|E\.O\.[ \t]?1[12]\d{3}:|REFS?:"
-                            r"|CLASSIFIED[ \t]BY:)", re.IGNORECASE)
+                            r"|(?<=[ \t,\"])(?P<key2>TAGS:|SUBJECT:|E\.?O\.?[ \t]?1[12]\d{3}\b:?|REFS?:"
+                            r"|CLASSIFIED[ \t]BY:|(?-i:CLASSIFIED[ \t]BY)\b|(?-i:TAGS)[ \t]+(?=[A-Z]{2,6}\b))",
+                            re.IGNORECASE)
 
 # A paragraph start within header text: an anchor with a number, a `1.` line, or `1. (C)`
 # after a double space in flattened text.
@@ -436,12 +437,16 @@ def find_caveats(text: str) -> list[str]:
 # Site classification --------------------------------------------------------------------
 
 def site_classification(level: str | None, caveats: list[str]) -> str | None:
-    """The classification as the cablegate site writes it: level plus NOFORN or FOUO."""
+    """The classification as the cablegate site writes it: level plus NOFORN or FOUO.
+
+    The site marks an unclassified cable with any handling caveat (SENSITIVE, FOUO, even
+    NOFORN) as FOR OFFICIAL USE ONLY, and a classified one with NOFORN as //NOFORN.
+    """
     if not level:
         return None
     if "NOFORN" in caveats and level != "UNCLASSIFIED":
         return f"{level}//NOFORN"
-    if level == "UNCLASSIFIED" and ({"SENSITIVE", "FOUO"} & set(caveats)):
+    if level == "UNCLASSIFIED" and ({"SENSITIVE", "FOUO", "NOFORN"} & set(caveats)):
         return "UNCLASSIFIED//FOR OFFICIAL USE ONLY"
     return level
 
@@ -458,6 +463,7 @@ def is_partial(text: str) -> bool:
 # The head of a body: banner, caveats, address lines and fields ---------------------------
 
 _FIRST_FIELD_WITHIN = 2500  # characters after the banner where the first field may start
+_HEAD_MAX = 12000  # header fields lie within this many characters after the banner
 _FIELD_GAP = 600  # characters of non-field text allowed between two fields
 _LONG_VALUE = 400  # a field value longer than this ran into text in flattened input
 _CLASSIFIED_END_RE = re.compile(
@@ -540,8 +546,8 @@ def parse_head(body: str) -> Head:
     head.banner = banner
     zone = banner.end if banner else 0
     head.start = banner.start if banner else 0
-    para = PARA_START_RE.search(body, zone)
-    stop = para.start() if para else len(body)
+    para = PARA_START_RE.search(body, zone, zone + _HEAD_MAX)
+    stop = para.start() if para else min(len(body), zone + _HEAD_MAX)
     fields = iter_fields(body, zone, stop)
     chained: list[Field] = []
     last_end = zone

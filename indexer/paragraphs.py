@@ -28,12 +28,20 @@ NON_NUMERIC_ANCHOR_RE = re.compile(r"¶(?=[ \t]*[^\d\s])|¶(?=\s*$)")
 _CONTINUATION_TAIL = r"[ \t]{1,4}\d{8}[ \t]{1,4}\d{3}(?:\.\d)?[ \t]{1,4}OF[ \t]{1,4}\d{3}\b"
 
 
+# Old teletype page breaks inside flattened text: `CONFIDENTIAL PAGE 02 HARARE 05461 01 OF 02 271458Z`
+PAGE_BREAK_INLINE_RE = re.compile(
+    r"(?:(?:UNCLASSIFIED|CONFIDENTIAL|SECRET|LIMITED OFFICIAL USE)[ \t]+)?PAGE[ \t]+\d{2,3}[ \t]+"
+    r"(?:[A-Z][A-Z'.-]*[ \t]+){1,4}\d{3,6}(?:[ \t]+\d{2}[ \t]+OF[ \t]+\d{2})?[ \t]+\d{6}Z\b")
+
+
 def remove_continuations(text: str, station: str | None = None) -> str:
-    """Continuation headers (`NEW DELHI 00009127 002 OF 006`) replaced by a space.
+    """Continuation headers (`NEW DELHI 00009127 002 OF 006`) and page breaks replaced by a space.
 
     With the banner's station known they are found anywhere (flattened text has them
     inside sentences); without it only at a line start.
     """
+    if "PAGE" in text:
+        text = PAGE_BREAK_INLINE_RE.sub(" ", text)
     if not _CONTINUATION_HINT.search(text):
         return text
     if station:  # the station may be cut to ten characters: `TEGUCIGALP`, `BUENOS AIR`
@@ -139,7 +147,7 @@ def sensible_numbers(numbers: list[int]) -> list[int]:
 
 # --- markings ------------------------------------------------------------------------------
 
-MARKING_RE = re.compile(r"[ \t]*\([ \t]?(?P<marking>[A-Za-z]{1,4}(?:[ \t]?(?:/{1,2}|-|[ \t])[ \t]?[A-Za-z][A-Za-z ,.]{0,40}?){0,4})[ \t]?\)")
+MARKING_RE = re.compile(r"\s*\([ \t]?(?P<marking>[A-Za-z]{1,4}(?:[ \t]?(?:/{1,2}|-|[ \t])[ \t]?[A-Za-z][A-Za-z ,.]{0,60}?){0,4})/{0,2}[ \t]?\)")
 _LEVEL_CODES = {"U": "UNCLASSIFIED", "SBU": "UNCLASSIFIED", "C": "CONFIDENTIAL", "S": "SECRET",
                 "TS": "TOP SECRET", "CNF": "CONFIDENTIAL", "SNF": "SECRET", "LOU": "UNCLASSIFIED",
                 "UNCLASSIFIED": "UNCLASSIFIED", "CONFIDENTIAL": "CONFIDENTIAL", "SECRET": "SECRET",
@@ -167,7 +175,9 @@ def parse_marking(marking: str) -> tuple[str | None, list[str]] | None:
     if " " in first and not rest:  # `C - ENTIRE TEXT`, `S REL UK`
         rest = [first.split(None, 1)[1]]
     for part in rest:
-        key = part.upper()
+        key = part.upper().strip(" -")
+        if key in ("ENTIRE TEXT", ""):
+            continue
         if key in _CAVEAT_CODES:
             caveats.append(_CAVEAT_CODES[key])
         elif key.startswith("REL"):
@@ -316,7 +326,10 @@ _COMMENT_ANY = re.compile(r"(?<![A-Za-z(])(?:COMMENT|Comment)[ \t]*:")
 # --- the whole split -----------------------------------------------------------------------
 
 def join_lines(text: str) -> str:
-    """Wrapped lines joined into flowing text; whitespace squeezed."""
+    """Wrapped lines joined into flowing text; whitespace squeezed; anchors that start no
+    paragraph (a repeated or out-of-order number) dropped."""
+    if "¶" in text:
+        text = text.replace("¶", "")
     return " ".join(text.split())
 
 
@@ -332,6 +345,13 @@ def split_paragraphs(text: str) -> tuple[list[Paragraph], list[str]]:
         chunks.append((start.number, start.start, start.text_start, end))
     if starts and starts[0].number != 1:
         warnings.append(f"paragraph numbering starts at {starts[0].number}")
+    # A summary that does not end in its own paragraph carries over only when an END SUMMARY
+    # follows; the same for comments.
+    lower_text = text.lower()
+    summary_end = max((m.start() for m in _SUMMARY_END.finditer(text)), default=-1) \
+        if "summary" in lower_text else -1
+    comment_end = max((m.start() for m in _COMMENT_END.finditer(text)), default=-1) \
+        if "comment" in lower_text else -1
     paragraphs: list[Paragraph] = []
     heading: str | None = None
     in_summary = in_comment = False
@@ -357,12 +377,12 @@ def split_paragraphs(text: str) -> tuple[list[Paragraph], list[str]]:
         lower = body.lower()
         has_summary, has_comment = "summary" in lower, "comment" in lower
         if starts_summary or (has_summary and not in_summary and _SUMMARY_ANY.search(body)):
-            in_summary = True
+            in_summary = summary_end >= end
         if has_summary and _SUMMARY_END.search(body):
             in_summary = False
         comment_ends = has_comment and _COMMENT_END.search(body) is not None
         if starts_comment or (has_comment and not in_comment and not comment_ends and _COMMENT_ANY.search(body)):
-            in_comment = True
+            in_comment = comment_end >= end or starts_comment
         if comment_ends:
             in_comment = False
         if body or number > 0:

@@ -122,6 +122,7 @@ def test_caveats() -> None:
     ("UNCLASSIFIED", ["FOUO"], "UNCLASSIFIED//FOR OFFICIAL USE ONLY"),
     ("SECRET", ["SENSITIVE"], "SECRET"),
     ("UNCLASSIFIED", [], "UNCLASSIFIED"),
+    ("UNCLASSIFIED", ["NOFORN"], "UNCLASSIFIED//FOR OFFICIAL USE ONLY"),
     (None, ["NOFORN"], None),
 ])
 def test_site_classification(level: str | None, caveats: list[str], site: str | None) -> None:

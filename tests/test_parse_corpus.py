@@ -267,7 +267,7 @@ def _check_london_1933(cable: Cable) -> None:
     assert all(p.level == "CONFIDENTIAL" and p.caveats == ["NOFORN"] for p in cable.paragraphs)
     assert {p.number: p.heading for p in cable.paragraphs} == SEED_HEADINGS
     assert [p.number for p in cable.paragraphs if p.in_comment] == [12, 13]
-    assert cable.paragraphs[0].in_summary
+    assert [p.number for p in cable.paragraphs if p.in_summary] == [1]
     assert not any("-----" in p.text or p.text.endswith("Pakistan") for p in cable.paragraphs)
     assert cable.created is not None and cable.created.strftime("%Y-%m-%d %H:%M") == "2009-08-21 13:58"
     assert cable.dtg == "P 211358Z AUG 09" and cable.precedence == "PRIORITY"
@@ -310,7 +310,7 @@ def test_csv_paragraphs_equal_the_pages(html_run: HtmlRun, csv_cables: dict[str,
     _report("csv paragraph numbers equal the raw numeric ¶ anchors exactly", exact, len(pages))
     same_text = sum([p.text for p in csv_cables[r].paragraphs] == [p.text for p in html_run.cables[r].paragraphs]
                     for r in pages)
-    _report("csv paragraph texts equal the page's", same_text, len(pages))
+    assert _report("csv paragraph texts equal the page's", same_text, len(pages), 98.0) >= 98.0
 
 
 def test_csv_subject_and_tags_equal_the_pages(html_run: HtmlRun, csv_cables: dict[str, Cable]) -> None:
