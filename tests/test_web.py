@@ -47,7 +47,8 @@ def guarded(index):
 
 
 def page(client, url: str, status: int = 200) -> lxml.html.HtmlElement:
-    response = client.get(url)
+    """The page at `url` (after the redirect to its short URL, if any), parsed."""
+    response = client.get(url, follow_redirects=True)
     assert response.status_code == status, (url, response.status_code, response.data[:300])
     return lxml.html.fromstring(response.data.decode("utf-8"))
 
@@ -132,6 +133,18 @@ def test_filters_narrow_the_hits(client, archive):
     # The same filters through the page: same hits.
     doc = page(client, f"/?q={QUERY}&tags=PTER&limit=100")
     assert hit_keys(doc) == [(h["refid"], h["paragraph"]) for h in tag_hits["hits"]]
+
+
+def test_filters_without_a_query_browse_every_paragraph_passing_them(client, archive):
+    year_2004 = [archive.cable(refid) for refid in archive.engine.refids()]
+    expected = sum(len(c.paragraphs) for c in year_2004 if c.created and c.created.year == 2004)
+    doc = page(client, "/?from=2004&to=2004")
+    assert total_of(doc) == expected > 0
+    tagged = page(client, "/?tags=PTER&limit=100")
+    refids = {refid for refid, _ in hit_keys(tagged)}
+    assert refids and all("PTER" in archive.cable(refid).tags for refid in refids)
+    # The JSON API keeps the CLI's rule: a query needs at least one word.
+    assert "error" in api(client, "/api/search?tags=PTER", status=400)
 
 
 def test_clicking_a_facet_narrows_to_its_count(client):
@@ -316,6 +329,7 @@ HOSTILE_URLS = [
     "/?q=hackers&max_level=TOP+SECRET",
     "/?q=hackers&max_level=SECRET&per_cable=1",
     "/?q=hackers&level=SECRET",
+    "/?level=SECRET",
     "/?q=suspected+hackers&marking=S",
     "/?q=hackers&classification=SECRET",
     "/?q=suspected&sort=-date&limit=100",

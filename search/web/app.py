@@ -98,7 +98,8 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
         context: dict[str, Any] = {"params": params, "error": None, "result": None}
         if params.q or params.filtered:
             try:
-                result = archive.search(params.q, **search_kwargs(params, list(FACETS)))
+                result = archive.search(params.query_or_filter(),
+                                        **search_kwargs(params, list(FACETS)))
             except QueryError as exc:
                 context["error"] = f"bad query: {exc}"
                 return render_template("search.html", **context), 400

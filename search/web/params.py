@@ -197,6 +197,24 @@ class SearchParams:
                             date_to=parse_date(value, facet, end=True), hist="auto")
         raise ValueError(f"no facet {facet!r}")
 
+    def query_or_filter(self) -> str:
+        """The query to run: the user's, or with none, one of the filters written as a query.
+
+        Filters alone mean "every paragraph passing them", but the API wants at least one
+        word; a filter restated as a query (it is applied as a filter too) selects the same
+        paragraphs. The CLI and the JSON API keep the API's rule.
+        """
+        if self.q:
+            return self.q
+        candidates = [field_query("tags", tag) for tag in self.tags]
+        candidates += [field_query(name, getattr(self, name) or "")
+                       for name in ("origin", "classification", "marking", "level")]
+        if self.date_from or self.date_to:
+            start = self.date_from.isoformat() if self.date_from else "1900-01-01"
+            end = self.date_to.isoformat() if self.date_to else "2100-12-31"
+            candidates.append(f"created:[{start} to {end}]")
+        return next((c for c in candidates if c), "")
+
     def has(self, facet: str, value: str) -> bool:
         """Whether this search is already narrowed to that facet value."""
         if facet == "tags":
