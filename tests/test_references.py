@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer.parse import parse_path
 from indexer.model import Cable, Reference
@@ -108,6 +110,16 @@ def test_an_entry_without_a_citation_is_kept_with_no_refid():
 def test_running_text_is_not_a_citation():
     assert find_citations("converted from Islam to Christianity 34 years ago") == []
     assert find_citations("LONDON 00000092 001.3 OF 012") == []
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from("ABCDEHILNORSTUW 0123456789.,;:()&/-'\n"), max_size=80),
+       st.integers(1966, 2010), st.integers(1, 20000))
+def test_any_text_resolves_to_canonical_refids_or_nothing(text, year, number):
+    for refid in resolve_written(text, Citing(year=year, station="PARIS", number=number)):
+        parts = split_refid(refid)
+        assert parts is not None and refid == canonical_refid(parts[0], parts[1], parts[2]), refid
+        assert parts[1].isalpha() and not str(parts[2]).startswith("0")
 
 
 # --- real cables ---------------------------------------------------------------------------
