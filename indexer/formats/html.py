@@ -22,6 +22,7 @@ from indexer.formats.text import (
     tidy_lines,
     trusted_refid,
     unwrap_entities,
+    without_marks,
 )
 from indexer.model import ParseError
 
@@ -55,7 +56,7 @@ def pre_text(pre: lxml.html.HtmlElement) -> tuple[str, list[str], list[str]]:
 def _collect(element: lxml.html.HtmlElement, pieces: list[str], anchors: list[str], tags: list[str]) -> None:
     """Append the text inside ``element`` (not its tail): anchors become ANCHOR marks,
     ``<br>`` a line break, any other markup its words."""
-    pieces.append(element.text or "")
+    pieces.append(without_marks(element.text or ""))
     for child in element.iterchildren():
         tag = child.tag if isinstance(child.tag, str) else ""  # comments, processing instructions
         anchor_id = child.get("id") or child.get("name") or ""
@@ -69,7 +70,7 @@ def _collect(element: lxml.html.HtmlElement, pieces: list[str], anchors: list[st
             if tag == "a" and "/tag/" in (child.get("href") or "") and child.text_content().strip():
                 tags.append(child.text_content().strip())
             _collect(child, pieces, anchors, tags)
-        pieces.append(child.tail or "")
+        pieces.append(without_marks(child.tail or ""))
 
 
 def _table_values(doc: lxml.html.HtmlElement) -> dict[str, str]:

@@ -11,7 +11,7 @@ import re
 
 from indexer.formats.base import RawCable
 from indexer.formats.plain import looks_like_cable, split_header
-from indexer.formats.text import ANCHOR, place_anchors, tidy_lines, trusted_refid, unwrap_entities
+from indexer.formats.text import ANCHOR, place_anchors, tidy_lines, trusted_refid, unwrap_entities, without_marks
 from indexer.model import ParseError
 
 MARKDOWN = "markdown"
@@ -29,7 +29,7 @@ def looks_like_markdown(head: str) -> bool:
 
 def read_markdown(text: str, source: str, refid_hint: str | None = None) -> RawCable:
     """A Markdown rendering → RawCable."""
-    text = tidy_lines(unwrap_entities(text))
+    text = tidy_lines(unwrap_entities(without_marks(text)))
     if not text.strip():
         raise ParseError("empty file")
     # The links carry no anchor ids (their target is "#"), so RawCable.anchors stays empty.

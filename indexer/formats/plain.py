@@ -17,6 +17,7 @@ from indexer.formats.text import (
     tidy_lines,
     trusted_refid,
     unwrap_entities,
+    without_marks,
 )
 from indexer.model import ParseError
 
@@ -64,7 +65,7 @@ def looks_like_cable(lines: list[str]) -> bool:
 
 def read_plain(text: str, source: str, refid_hint: str | None = None, fmt: str = PLAIN) -> RawCable:
     """A plain-text cable → RawCable."""
-    text = _LOST_PILCROW.sub(ANCHOR, tidy_lines(unwrap_entities(text)))
+    text = _LOST_PILCROW.sub(ANCHOR, tidy_lines(unwrap_entities(without_marks(text))))
     if not text.strip():
         raise ParseError("empty file")
     header, body = split_header(text.split("\n"))

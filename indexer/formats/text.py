@@ -60,8 +60,13 @@ def parse_site_date(text: str) -> date | None:
 
 
 # Readers put ANCHOR where a paragraph anchor stood; place_anchors turns it into a "¶" that
-# opens its own line. A private-use character never occurs in cable text.
+# opens its own line. A private-use character: readers remove it from their input first.
 ANCHOR = "\ue000"
+
+
+def without_marks(text: str) -> str:
+    """The input with any ANCHOR character removed (it only ever marks an anchor)."""
+    return text.replace(ANCHOR, "") if ANCHOR in text else text
 
 
 def place_anchors(text: str) -> str:
