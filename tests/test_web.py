@@ -182,6 +182,9 @@ def test_paging_and_sorting(client):
     second = page(client, css(first, "a[rel=next]")[0].get("href"))
     assert set(hit_keys(first)).isdisjoint(hit_keys(second)) and len(hit_keys(second)) == 5
     assert css(second, "a[rel=prev]")
+    third = [a for a in css(second, "a.page") if a.text_content() == "3"][0]
+    expected = api(client, f"/api/search?q={QUERY}&limit=5&page=3")["hits"]
+    assert hit_keys(page(client, third.get("href"))) == [(h["refid"], h["paragraph"]) for h in expected]
     newest = api(client, f"/api/search?q={QUERY}&sort=-date&limit=50")["hits"]
     dates = [h["created"] for h in newest]
     assert dates == sorted(dates, reverse=True)

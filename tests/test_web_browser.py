@@ -74,7 +74,8 @@ def browser(tmp_path_factory):
                  "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
                  "--window-size=1280,1000", f"--user-data-dir={profile}"):
         options.add_argument(flag)
-    # An explicit driver path: selenium-manager must never try to download one.
+    # An explicit driver path (and SE_OFFLINE): selenium-manager must never try to download.
+    os.environ.setdefault("SE_OFFLINE", "true")
     driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
     driver.set_page_load_timeout(20)
     yield driver

@@ -23,8 +23,8 @@ from search.archive import Archive, NotFound
 
 from .diffview import word_diff_markup
 from .histogram import histogram_svg
-from .params import (FACETS, PAGE_SIZES, SORTS, BadParameter, SearchParams, field_query,
-                     levels_up_to, parse_int, parse_level)
+from .params import (FACETS, MAX_PAGE, PAGE_SIZES, SORTS, BadParameter, SearchParams,
+                     field_query, levels_up_to, parse_int, parse_level)
 from .render import cable_json, cable_view, hit_view, result_json, search_kwargs
 
 HERE = Path(__file__).resolve().parent
@@ -224,6 +224,12 @@ def _similar(archive: Any, refid: str, paragraph: int, params: SearchParams,
         raise _Problem(f"bad query: {exc}", 400) from None
 
 
+def _page_window(current: int, last: int, around: int = 3) -> list[int]:
+    """Page numbers to offer: the first, the last, and a few around the current one."""
+    numbers = {1, last, *range(max(1, current - around), min(last, current + around) + 1)}
+    return sorted(numbers)
+
+
 def _result_context(result: Any, params: SearchParams, search_url: Any) -> dict[str, Any]:
     """What the search template needs beyond the raw result: links, histogram, paging."""
     facets = {name: [(value, count, None if str(value) == UNKNOWN
@@ -247,8 +253,11 @@ def _result_context(result: Any, params: SearchParams, search_url: Any) -> dict[
         "hist_unit": unit,
         "hist_other": search_url(params.but(hist="month" if unit == "year" else "year")),
         "pages": pages,
+        "page_urls": [(number, search_url(params.but(page=number)) if number != params.page else None)
+                      for number in _page_window(params.page, min(pages, MAX_PAGE))],
         "prev_url": search_url(params.but(page=params.page - 1)) if params.page > 1 else None,
-        "next_url": search_url(params.but(page=params.page + 1)) if params.page < pages else None,
+        "next_url": (search_url(params.but(page=params.page + 1))
+                     if params.page < min(pages, MAX_PAGE) else None),
         "suggestion_url": (search_url(params.but(q=result.suggestion))
                            if getattr(result, "suggestion", None) else None),
         "remove_urls": [(label, value, search_url(params.without(label, tag)))
