@@ -163,20 +163,16 @@ def read_text(text: str, source: str = "<text>", format: str | None = None) -> l
 
 def open_binary(path: Path) -> BinaryIO:
     """Open a file for reading, decompressing gzip, bzip2 or xz by their magic bytes."""
-    raw = open(path, "rb")
-    try:
-        magic = raw.read(6)
-        raw.seek(0)
-    except OSError:
-        raw.close()
-        raise
+    with open(path, "rb") as probe:
+        magic = probe.read(6)
+    # The decompressors open the file themselves, so that closing them closes it.
     if magic.startswith(b"\x1f\x8b"):
-        return gzip.GzipFile(fileobj=raw, mode="rb")  # type: ignore[return-value]
+        return gzip.open(path, "rb")  # type: ignore[return-value]
     if magic.startswith(b"BZh"):
-        return bz2.BZ2File(raw)  # type: ignore[return-value]
+        return bz2.open(path, "rb")  # type: ignore[return-value]
     if magic.startswith(b"\xfd7zXZ\x00"):
-        return lzma.LZMAFile(raw)  # type: ignore[return-value]
-    return raw
+        return lzma.open(path, "rb")  # type: ignore[return-value]
+    return open(path, "rb")
 
 
 class _LineDecoder:
