@@ -26,8 +26,10 @@ QUERY = "Pakistan"  # matches paragraphs in both months of the index's real cabl
 
 
 @pytest.fixture(scope="module")
-def index(tmp_path_factory, corpus, sample_corpus):
-    return build_web_index(tmp_path_factory.mktemp("web"), corpus, sample_corpus)
+def index(tmp_path_factory, corpus, sample_corpus, engine_name):
+    """The web works over either engine: every test that reads the index runs on each."""
+    return build_web_index(tmp_path_factory.mktemp(f"web-{engine_name}"), corpus, sample_corpus,
+                           engine_name)
 
 
 @pytest.fixture(scope="module")

@@ -53,8 +53,9 @@ CORPUS_PARTS = ("cablegate-html/2009/08", "cablegate-html/2004",
                 "cablegate-html-2010-12/2009/08", "cablegate-html-2010-12/2004")
 
 
-def build_web_index(workdir: Path, corpus: Path, sample_corpus: Path) -> Path:
-    """Build the index into `workdir/index` and return its path."""
+def build_web_index(workdir: Path, corpus: Path, sample_corpus: Path,
+                    engine_name: str | None = None) -> Path:
+    """Build the index (with `engine_name`, default the default) into `workdir/index`."""
     hostile = []
     for name, text in (("hostile", HOSTILE_CABLE), ("hostile-again", HOSTILE_CABLE_AGAIN)):
         (workdir / name).mkdir(parents=True, exist_ok=True)
@@ -62,6 +63,6 @@ def build_web_index(workdir: Path, corpus: Path, sample_corpus: Path) -> Path:
         hostile.append(workdir / name)
     index = workdir / "index"
     summary = build_index([sample_corpus, *hostile, *(corpus / part for part in CORPUS_PARTS)],
-                          index, workers=0)
+                          index, workers=0, engine_name=engine_name)
     assert not summary.skipped, summary.skipped
     return index
