@@ -330,3 +330,11 @@ def test_dump_at_volume_streams(corpus, tmp_path):
 def test_bracketed_cable_text_is_not_an_entity():
     [cable] = read_text("UNCLAS ROME 000001\n\n1. (U) The [PER DIEM] rate and [ORG UN  ] staff.\n")
     assert "[PER DIEM] rate and UN staff." in cable.body
+
+
+def test_markdown_escapes_and_links():
+    text = ("C O N F I D E N T I A L ROME 000001\n\nTAGS: [PREL](#) [IT](/tag/IT_0.html)\n\n"
+            "SUBJECT: NO\\_NAME \\*FOR\\* NOW\n\n- [1](#). (C) See [REFTEL](#ref).\n- [2](#). (U) End.\n")
+    [cable] = read_text(text)
+    assert cable.format == "markdown" and cable.tags == ["PREL", "IT"]
+    assert cable.body.split("\n")[4:] == ["SUBJECT: NO_NAME *FOR* NOW", "", "¶1. (C) See REFTEL.", "¶2. (U) End."]

@@ -20,6 +20,8 @@ MARKDOWN = "markdown"
 _PARAGRAPH_ITEM = re.compile(r"^[ \t]{0,8}(?:[-*+][ \t]{1,8})?\[([0-9A-Za-z]{1,4})\]\([^()\s]{0,300}\)", re.MULTILINE)
 _LINK = re.compile(r"\[([^\[\]\n]{0,300})\]\([^()\s]{0,1000}\)")
 _TAGS_LINE = re.compile(r"^[ \t]{0,8}TAGS?\b", re.IGNORECASE)
+# Markdown backslash escapes of punctuation ("\*", "\_", "\[") stand for the character itself.
+_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
 
 
 def looks_like_markdown(head: str) -> bool:
@@ -36,7 +38,7 @@ def read_markdown(text: str, source: str, refid_hint: str | None = None) -> RawC
     text = _PARAGRAPH_ITEM.sub(lambda m: ANCHOR + m.group(1), text)
     tags = [word.strip() for line in text.split("\n") if _TAGS_LINE.match(line)
             for word in _LINK.findall(line) if word.strip()]
-    text = _LINK.sub(lambda m: m.group(1), text)
+    text = _ESCAPE.sub(r"\1", _LINK.sub(lambda m: m.group(1), text))
     header, body = split_header(text.split("\n"))
     if not looks_like_cable(body):
         raise ParseError("not a cable (no classification banner, TAGS or SUBJECT)")
