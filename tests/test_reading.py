@@ -338,3 +338,13 @@ def test_markdown_escapes_and_links():
     [cable] = read_text(text)
     assert cable.format == "markdown" and cable.tags == ["PREL", "IT"]
     assert cable.body.split("\n")[4:] == ["SUBJECT: NO_NAME *FOR* NOW", "", "¶1. (C) See REFTEL.", "¶2. (U) End."]
+
+
+@pytest.mark.corpus
+def test_dump_with_a_header_row_and_leading_blank_line(corpus, tmp_path):
+    records = first_records(corpus / "cables-csv/cables-dev.csv", 3)
+    (tmp_path / "export").write_bytes(b"\n" + b",".join(b'"%s"' % c for c in
+                                      (b"id", b"date", b"refid", b"origin", b"classification",
+                                       b"references", b"header", b"body")) + b"\n" + records)
+    cables, skipped = read_all(tmp_path / "export")
+    assert skipped == [] and [c.format for c in cables] == ["cables-csv"] * 3

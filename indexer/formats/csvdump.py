@@ -28,8 +28,13 @@ MAX_RECORD_CHARS = 4 * 1024 * 1024  # the largest real cable is well under 1 MB
 _RECORD_START = re.compile(r'"[0-9]{1,9}","[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}[ 0-9:]{0,9}","')
 
 
+_HEADER_ROW = re.compile(r'"?id"?,"?date"?,"?refid"?,', re.IGNORECASE)
+
+
 def looks_like_csv(head: str) -> bool:
-    return _RECORD_START.match(head.lstrip("\ufeff")) is not None
+    """The dump's first record, or a header row naming its columns (some exports add one)."""
+    start = head.lstrip("\ufeff \t\r\n")
+    return _RECORD_START.match(start) is not None or _HEADER_ROW.match(start) is not None
 
 
 class _RecordTooLong(Exception):
@@ -128,6 +133,9 @@ def iter_csv(lines: Iterable[str], source: str) -> Iterator[RawCable | Skipped]:
             for row in reader:
                 if not row or row == [""]:
                     feed.record_done()
+                    continue
+                if record == 0 and [name.strip().lower() for name in row] == list(COLUMNS):
+                    feed.record_done()  # a header row
                     continue
                 record += 1
                 where = f"{source}#{record} (line {feed.first_line})"
