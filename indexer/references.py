@@ -44,7 +44,17 @@ STATION_ALIASES: dict[str, str] = {
     "NDJAMENA": "NDJAMENA", "USMISSIONGENEVA": "GENEVA", "USNATOBRUSSELS": "USNATO",
     "USOSCEVIENNA": "USOSCE", "UNVIE": "UNVIEVIENNA", "USEU": "USEUBRUSSELS",
     "HOCHIMINH": "HOCHIMINHCITY", "HCMC": "HOCHIMINHCITY", "RIO": "RIODEJANEIRO",
-    "BSAS": "BUENOSAIRES", "DELHI": "NEWDELHI", "SECSTATEWASH": "STATE", "TALLIN": "TALLINN",
+    "IRPO": "IRANRPODUBAI", "IRPODUBAI": "IRANRPODUBAI", "DUBAIIRPO": "IRANRPODUBAI",
+    "DUBAIRPO": "RPODUBAI", "BSAS": "BUENOSAIRES", "DELHI": "NEWDELHI", "SECSTATEWASH": "STATE", "TALLIN": "TALLINN",
+}
+
+# Posts known under two names in refids (renamed, or written both ways): the second is a
+# candidate too, chosen only where a catalogue of known refids has it and not the first.
+STATION_VARIANTS: dict[str, tuple[str, ...]] = {
+    "RPODUBAI": ("IRANRPODUBAI",), "IRANRPODUBAI": ("RPODUBAI",), "KYIV": ("KIEV",),
+    "KIEV": ("KYIV",), "CALCUTTA": ("KOLKATA",), "KOLKATA": ("CALCUTTA",),
+    "MADRAS": ("CHENNAI",), "CHENNAI": ("MADRAS",), "PARIS": ("PARISFR",),
+    "UNESCOPARIS": ("UNESCOPARISFR",), "UNESCOPARISFR": ("UNESCOPARIS",),
 }
 
 # Words that end a station name when read right to left: what precedes a station in a REF
@@ -178,6 +188,8 @@ def find_citations(text: str) -> list[Citation]:
 
 def _trim_station(words: tuple[str, ...]) -> tuple[str, ...]:
     """Drop the words before the station; () when the last word cannot be a station."""
+    if set(words[-1]) == {"X"}:
+        return ()  # XXXXXXXXXXXX: a redaction, not a station
     for start, word in enumerate(words):
         if word not in NOT_STATION_WORDS or " ".join(words[start:]) in MULTIWORD_STATIONS:
             rest = words[start:]
@@ -222,6 +234,8 @@ def station_candidates(words: tuple[str, ...], catalog: Catalog | None = None,
     for key in (last, whole):
         if key not in keys:
             keys.append(key)
+    for key in list(keys):  # a post's other name, in case the catalogue knows only that one
+        keys.extend(v for v in STATION_VARIANTS.get(key, ()) if v not in keys)
     return keys
 
 
@@ -229,7 +243,11 @@ def citation_candidates(citation: Citation, citing: Citing,
                         catalog: Catalog | None = None) -> list[str]:
     """Refids a citation may mean, in the order the written form suggests."""
     candidates: list[str] = []
-    for station in station_candidates(citation.station_words, catalog, citation.before):
+    stations = station_candidates(citation.station_words, catalog, citation.before)
+    if citing.station in stations[1:] and citing.station in STATION_VARIANTS.get(stations[0], ()):
+        stations.remove(citing.station)  # a post writing its own other name means itself
+        stations.insert(0, citing.station)
+    for station in stations:
         for year in _years(citation, station, citing):
             refid = canonical_refid(year, station, citation.number)
             if refid not in candidates:

@@ -87,6 +87,23 @@ def test_known_refids_decide_between_candidates():
         == ["09PORTOFZEMBLA12"]
 
 
+def test_a_post_known_under_two_names():
+    # the Iran Regional Presence Office in Dubai writes itself "RPO DUBAI" and "IRPO DUBAI";
+    # its refids of 2006-2008 say IRANRPODUBAI, later ones RPODUBAI
+    own = Citing(year=2007, station="IRANRPODUBAI", number=38)
+    assert resolve_written("RPO DUBAI 0032", own) == ["07IRANRPODUBAI32"]
+    assert resolve_written("IRPO DUBAI 0014", own) == ["07IRANRPODUBAI14"]
+    other = Citing(year=2007, station="LONDON", number=3)
+    assert resolve_written("RPO DUBAI 32", other) == ["07RPODUBAI32"]
+    assert resolve_written("RPO DUBAI 32", other, Catalog.of({"07IRANRPODUBAI32"})) \
+        == ["07IRANRPODUBAI32"]
+    assert resolve_written("KIEV 1234", other, Catalog.of({"07KYIV1234"})) == ["07KYIV1234"]
+
+
+def test_a_redaction_is_not_a_station():
+    assert resolve_written("09 XXXXXXXXXXXX 167", Citing(year=2009)) == []
+
+
 def test_pointers_resolve_only_when_unambiguous():
     assert is_pointer("REFTEL") and is_pointer("REF A") and is_pointer("REFTELS")
     assert not is_pointer("REF: STATE 1234")
