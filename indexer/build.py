@@ -30,7 +30,7 @@ from .progress import Progress
 
 DEFAULT_MEMORY_MB = 2048
 DEFAULT_BATCH_CABLES = 2000
-DEFAULT_BATCH_PARAGRAPHS = 25_000
+DEFAULT_BATCH_PARAGRAPHS = 10_000
 SEND_CABLES = 50  # cables per message from a parse worker
 
 # MEASURED: filled in from bench/index_speed.py (see the report in the commit history).
@@ -233,12 +233,12 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
     workers = default_workers() if workers is None else max(0, workers)
     engine = open_or_create_index(index_dir, engine_name)
     try:
-        with WriteLock(index_dir, wait=wait) as lock, _StopFlag() as stop:
+        with WriteLock(index_dir, wait=wait), _StopFlag() as stop:
             engine.set_memory_budget(writer_memory_mb(memory_mb, workers))
             if writer_settings == "library":
                 engine.use_library_writer_defaults()
-            _run(engine, files, workers, lock, stop, summary, progress, started,
-                 batch_cables, batch_paragraphs)
+            _run(engine, files, workers, stop, summary, progress, started, batch_cables,
+                 batch_paragraphs)
             summary.interrupted = stop.requested
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -248,9 +248,9 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
     return summary
 
 
-def _run(engine: Engine, files: list[Path], workers: int, lock: WriteLock, stop: _StopFlag,
-         summary: BuildSummary, progress, started: float, batch_cables: int,
-         batch_paragraphs: int) -> None:
+def _run(engine: Engine, files: list[Path], workers: int, stop: _StopFlag,
+         summary: BuildSummary, progress: Callable[[Progress], None] | None, started: float,
+         batch_cables: int, batch_paragraphs: int) -> None:
     pending: list[Cable] = []
     pending_paragraphs = 0
     files_done = 0
