@@ -61,7 +61,8 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
         query = urlencode(params.to_args(ceiling))
         return url_for(endpoint) + (f"?{query}" if query else "")
 
-    def cable_url(refid: str, params: SearchParams | None = None, paragraph: int | None = None) -> str:
+    def cable_url(refid: str, params: SearchParams | None = None,
+                  paragraph: int | None = None) -> str:
         args: list[tuple[str, str]] = []
         if params and params.q:
             args.append(("q", params.q))
@@ -127,7 +128,7 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
 
     @app.get("/api/history/<refid>")
     def api_history(refid: str) -> Response:
-        """`cables history REFID --format json`; `diff=1`, `old=N`, `new=M` as --diff/--from/--to."""
+        """`cables history REFID --format json`; `diff=1`, `old=N`, `new=M`: --diff/--from/--to."""
         return _json(refs.to_json(_history(archive, refid, params_or_error())))
 
     @app.get("/similar/<refid>/<int:paragraph>")
@@ -172,7 +173,8 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
     def problem(exc: "_Problem") -> Any:
         if request.path.startswith("/api/"):
             return _json({"error": exc.message}, exc.status)
-        return render_template("error.html", message=exc.message, params=SearchParams(max_level=ceiling)), exc.status
+        return render_template("error.html", message=exc.message,
+                               params=SearchParams(max_level=ceiling)), exc.status
 
     @app.errorhandler(404)
     def not_found(exc: Exception) -> Any:
@@ -195,7 +197,8 @@ class _Problem(Exception):
 
 
 def _json(text_or_data: Any, status: int = 200) -> Response:
-    text = text_or_data if isinstance(text_or_data, str) else json.dumps(text_or_data, ensure_ascii=False)
+    text = (text_or_data if isinstance(text_or_data, str)
+            else json.dumps(text_or_data, ensure_ascii=False))
     return Response(text, status=status, mimetype="application/json")
 
 
@@ -253,7 +256,8 @@ def _result_context(result: Any, params: SearchParams, search_url: Any) -> dict[
         "hist_unit": unit,
         "hist_other": search_url(params.but(hist="month" if unit == "year" else "year")),
         "pages": pages,
-        "page_urls": [(number, search_url(params.but(page=number)) if number != params.page else None)
+        "page_urls": [(number, None if number == params.page
+                       else search_url(params.but(page=number)))
                       for number in _page_window(params.page, min(pages, MAX_PAGE))],
         "prev_url": search_url(params.but(page=params.page - 1)) if params.page > 1 else None,
         "next_url": (search_url(params.but(page=params.page + 1))

@@ -94,7 +94,8 @@ def cable_view(archive: Any, cable: CableText, params: SearchParams) -> CableVie
         spans, notice = {}, f"the words of this query cannot be marked: {exc}"
     paragraphs = [
         ParagraphView(p.number, p.marking, p.level, p.heading,
-                      Markup("") if p.withheld else mark_spans(p.text or "", spans.get(p.number, [])),
+                      Markup("") if p.withheld
+                      else mark_spans(p.text or "", spans.get(p.number, [])),
                       p.withheld, p.number in spans)
         for p in cable.paragraphs]
     view = CableView(paragraphs=paragraphs, notice=notice)
@@ -107,7 +108,8 @@ def cable_view(archive: Any, cable: CableText, params: SearchParams) -> CableVie
     return view
 
 
-def matched_spans(archive: Any, cable: CableText, params: SearchParams) -> dict[int, list[tuple[int, int]]]:
+def matched_spans(archive: Any, cable: CableText,
+                  params: SearchParams) -> dict[int, list[tuple[int, int]]]:
     """For each paragraph of `cable` the query matches, the spans of its matched words.
 
     The engine marks matches in a snippet (a window of the paragraph). The surface words it
@@ -123,7 +125,7 @@ def matched_spans(archive: Any, cable: CableText, params: SearchParams) -> dict[
         if text is None:
             continue
         words = {hit.snippet[s:e].lower() for s, e in hit.highlights}
-        pattern = re.compile(r"\b(?:%s)\b" % "|".join(map(re.escape, sorted(words, key=len, reverse=True))),
-                             re.IGNORECASE) if words else None
+        alternatives = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
+        pattern = re.compile(rf"\b(?:{alternatives})\b", re.IGNORECASE) if words else None
         spans[hit.paragraph] = [m.span() for m in pattern.finditer(text)] if pattern else []
     return spans
