@@ -69,7 +69,11 @@ def parse_query(text: str) -> ParsedQuery:
         raise QueryError(f"query too long ({len(text)} characters; at most {MAX_QUERY_CHARS})")
     _check_balance(text)
     prepared = _prepare(text)
-    tree = _parser().parse(prepared)
+    try:
+        tree = _parser().parse(prepared)
+    except Exception:  # Whoosh's parser trips on some odd inputs (e.g. a bare "<")
+        raise QueryError("cannot read the query: check its operators (AND OR NOT < >), "
+                         "brackets and quotes") from None
     tree = _resolve(tree)
     if isinstance(tree, query.qcore._NullQuery):
         raise QueryError("empty query: give at least one word to search for")
