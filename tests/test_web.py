@@ -263,6 +263,10 @@ def test_history_page_shows_what_changed_between_releases(client, archive, index
                                    "--format", "json"])
     assert out.exit_code == 0, out.output
     assert api(client, "/api/history/09LONDON2005?diff=1") == json.loads(out.output)
+    listing = page(client, "/cable/09LONDON2005/history")
+    pairs = css(listing, "a.diff-pair")
+    assert len(pairs) == len(history.versions) - 1
+    assert len(css(page(client, pairs[-1].get("href")), "#diff section.change")) == len(shown)
     page(client, "/cable/99NOWHERE1/history", status=404)
     page(client, "/cable/09LONDON2005/history?old=9", status=400)
 
