@@ -17,6 +17,7 @@ from .results import CableText, Hit, SearchResult
 MATCH_ON, MATCH_OFF = "\x1b[1;33m", "\x1b[0m"
 REF_ON, REF_OFF = "\x1b[1m", "\x1b[0m"
 FACET_VALUES_SHOWN = 10
+MONTHS_SHOWN = 24
 CSV_COLUMNS = ("refid", "paragraph", "marking", "level", "created", "origin", "classification",
                "subject", "heading", "tags", "score", "matched", "snippet")
 
@@ -82,6 +83,10 @@ def search_text(result: SearchResult, color: bool = False) -> str:
     if result.suggestion:
         lines.append(f"did you mean: {result.suggestion}")
     for name, pairs in result.facets.items():
+        if name == "month" and len(pairs) > MONTHS_SHOWN:  # a long histogram: the latest months
+            lines.append(f"month: … {len(pairs) - MONTHS_SHOWN} earlier · "
+                         + " · ".join(f"{v} {c:,}" for v, c in pairs[-MONTHS_SHOWN:]))
+            continue
         shown = pairs if name in ("year", "month") else pairs[:FACET_VALUES_SHOWN]
         more = "" if len(shown) == len(pairs) else f" · … {len(pairs) - len(shown)} more"
         lines.append(f"{name}: " + " · ".join(f"{v} {c:,}" for v, c in shown) + more)
