@@ -327,6 +327,25 @@ def test_api_returns_the_clis_json(client, index):
     assert api(client, "/api/cable/09LONDON1933") == json.loads(shown.output)
 
 
+def test_similar_paragraphs_page_and_api(client, archive, index):
+    expected = archive.similar("09LONDON1933", 4, limit=5, page=2)
+    doc = page(client, "/similar/09LONDON1933/4?limit=5&page=2")
+    assert hit_keys(doc) == [(h.refid, h.paragraph) for h in expected.hits]
+    assert css(doc, "a[rel=prev]") and ("09LONDON1933", 4) not in hit_keys(doc)
+    out = CliRunner().invoke(cli, ["similar", "09LONDON1933#4", "--index", str(index),
+                                   "--format", "json"])
+    assert out.exit_code == 0, out.output
+    assert api(client, "/api/similar/09LONDON1933/4") == json.loads(out.output)
+    page(client, "/similar/09LONDON1933/999", status=404)
+
+
+def test_a_search_page_links_to_its_json(client):
+    doc = page(client, f"/?q={QUERY}&tags=PTER")
+    link = [a.get("href") for a in css(doc, "p.json a")][0]
+    data = api(client, link)
+    assert data["total"] == total_of(doc) and set(data["facets"]) >= {"tags", "level"}
+
+
 def test_bad_query_is_one_line_on_the_page_and_400_on_the_api(client):
     doc = page(client, "/?q=%22unbalanced", status=400)
     message = css(doc, ".error")[0].text_content()

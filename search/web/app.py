@@ -135,8 +135,16 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
     def similar_page(refid: str, paragraph: int) -> Any:
         params = params_or_error()
         result = _similar(archive, refid, paragraph, params)
-        return render_template("similar.html", params=params, refid=refid, paragraph=paragraph,
-                               hits=[hit_view(h) for h in result.hits], total=result.total)
+        here = url_for("similar_page", refid=refid, paragraph=paragraph)
+
+        def page_url(number: int) -> str:
+            return f"{here}?{urlencode(params.but(q='', page=number).to_args(ceiling))}"
+
+        return render_template(
+            "similar.html", params=params, refid=refid, paragraph=paragraph,
+            hits=[hit_view(h) for h in result.hits], total=result.total,
+            prev_url=page_url(params.page - 1) if params.page > 1 else None,
+            next_url=page_url(params.page + 1) if params.page < min(result.pages, MAX_PAGE) else None)
 
     @app.get("/api/search")
     def api_search() -> Response:
@@ -262,6 +270,7 @@ def _result_context(result: Any, params: SearchParams, search_url: Any) -> dict[
         "prev_url": search_url(params.but(page=params.page - 1)) if params.page > 1 else None,
         "next_url": (search_url(params.but(page=params.page + 1))
                      if params.page < min(pages, MAX_PAGE) else None),
+        "json_url": search_url(params, "api_search") + "&facets=1" if params.q else None,
         "suggestion_url": (search_url(params.but(q=result.suggestion))
                            if getattr(result, "suggestion", None) else None),
         "remove_urls": [(label, value, search_url(params.without(label, tag)))
