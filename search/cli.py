@@ -410,7 +410,11 @@ def history_command(refid: str, index: str | None, fmt: str, show_diff: bool,
                                      old=old, new=new, max_level=max_level)
         except ValueError as exc:
             raise UserError(str(exc), 2) from None
-    click.echo(refs.to_json(result) if fmt == "json" else refs.history_text(result))
+    if fmt == "json":
+        click.echo(refs.to_json(result))
+    else:
+        from search.render import use_color
+        click.echo(refs.history_text(result, color=use_color(sys.stdout)))
 
 
 def main() -> None:

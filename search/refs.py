@@ -227,12 +227,26 @@ def references_text(result: CableReferences) -> str:
     lines.append(f"cited by ({len(result.cited_by)}):" if result.cited_by
                  else "cited by: no indexed cable")
     for citing in result.cited_by:
-        lines.append(f"  {citing.refid}  {_date(citing.created)}  {citing.subject or ''}".rstrip())
+        written = f"  (as {'; '.join(citing.written)})" if citing.written else ""
+        lines.append(f"  {citing.refid}  {_date(citing.created)}  {citing.subject or ''}{written}")
     return "\n".join(lines)
 
 
-def history_text(result: CableHistory) -> str:
-    """`cables history`: the versions, then the diff when one was asked for."""
+_RED, _GREEN, _CYAN, _RESET = "\x1b[31m", "\x1b[32m", "\x1b[36m", "\x1b[0m"
+
+
+def _paint(line: str, color: bool) -> str:
+    """A diff line in red (removed), green (added) or cyan (hunk header) on a terminal."""
+    if not color:
+        return line
+    mark = line.lstrip()[:1]
+    code = {"-": _RED, "+": _GREEN, "@": _CYAN}.get(mark)
+    return f"{code}{line}{_RESET}" if code else line
+
+
+def history_text(result: CableHistory, color: bool = False) -> str:
+    """`cables history`: the versions, then the diff when one was asked for (coloured only
+    with ``color``: a terminal)."""
     count = len(result.versions)
     lines = [f"{result.refid}: {count} version{'s' if count != 1 else ''} in the index"]
     for v in result.versions:
@@ -253,11 +267,11 @@ def history_text(result: CableHistory) -> str:
         marking = change.new_marking or change.old_marking
         lines.append(f"  {change.label} {change.status}" + (f" ({marking})" if marking else ""))
         if change.status == "added":
-            lines.extend(f"    +{s}" for s in sentences(change.new_text or ""))
+            lines.extend(_paint(f"    +{s}", color) for s in sentences(change.new_text or ""))
         elif change.status == "removed":
-            lines.extend(f"    -{s}" for s in sentences(change.old_text or ""))
+            lines.extend(_paint(f"    -{s}", color) for s in sentences(change.old_text or ""))
         elif change.unified:
-            lines.extend(f"    {line}" for line in change.unified)
+            lines.extend(_paint(f"    {line}", color) for line in change.unified)
         else:
             lines.append(f"    {change.words}")
     if diff.paragraphs or diff.unchanged:

@@ -144,6 +144,11 @@ def test_history_diff_of_every_re_release_matches_the_text(index, both_builds):
         assert {c["new_number"] for c in data["diff"]["paragraphs"]} == differs, refid
 
 
+def test_history_text_has_no_colour_codes_when_piped(index):
+    code, out = run("history", "09LONDON2005", "--index", str(index), "--diff")
+    assert code == 0 and "\x1b[" not in out
+
+
 def test_history_under_a_ceiling_leaves_paragraphs_out(index):
     data = _json(index, "history", "09LONDON2005", "--diff", "--max-level", "UNCLASSIFIED")
     assert data["withheld"] > 0
