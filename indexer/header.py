@@ -210,6 +210,15 @@ class _Key:
         return self.pos + len(self.text)
 
 
+# Lines that continue a field after a blank line: `B. MEXICO 765`, `REASON: 1.4 (b), (d)`.
+_AFTER_BLANK = {
+    "ref": re.compile(r"[ \t]*¶?\(?[A-Z]\)?[.)]?[ \t]+(?:\d{2}[ \t]+)?[A-Z][A-Za-z]+(?:[ \t][A-Z][A-Za-z]+){0,3}"
+                      r"[ \t]+\d{1,6}\b[^\n]{0,60}(?=\n|$)|[ \t]*(?:\d{2}[ \t]+)?[A-Z][A-Z]+(?:[ \t][A-Z]+){0,3}"
+                      r"[ \t]+\d{2,6}[ \t]*(?=\n|$)"),
+    "classified": re.compile(r"[ \t]*(?:REASONS?\b|1\.[45]\b)[^\n]{0,80}(?=\n|$)", re.IGNORECASE),
+}
+
+
 @dataclass
 class Field:
     kind: str
@@ -251,9 +260,19 @@ def iter_fields(text: str, start: int, stop: int) -> list[Field]:
         value_start = m.end("key")
         value_end = keys[i + 1][1].start("key") if i + 1 < len(keys) else stop
         if kind != "eo":  # E.O. values span DECL, which is part of the same line
-            blank = BLANK_LINE_RE.search(text, value_start, value_end)
-            if blank:
+            limit = value_end
+            blank = BLANK_LINE_RE.search(text, value_start, limit)
+            while blank:
                 value_end = blank.start()
+                # A REF list or a Classified By line may go on after a blank line.
+                more = _AFTER_BLANK.get(kind)
+                follow = more.match(text, blank.end(), limit) if more else None
+                if not follow:
+                    break
+                value_end = follow.end()
+                blank = BLANK_LINE_RE.search(text, value_end, limit)
+                if not blank:
+                    value_end = limit
         fields.append(Field(kind, m.group("key"), text[value_start:value_end], m.start("key"), value_end))
     return fields
 
@@ -467,11 +486,12 @@ _HEAD_MAX = 12000  # header fields lie within this many characters after the ban
 _FIELD_GAP = 600  # characters of non-field text allowed between two fields
 _LONG_VALUE = 400  # a field value longer than this ran into text in flattened input
 _CLASSIFIED_END_RE = re.compile(
-    r"REASONS?\b[^\n]{0,20}?\d[ \t]?\.[ \t]?\d[ \t]*(?:\(?[ \t]?[A-H][ \t]?\)?(?:[ \t]*(?:,|AND|&|/)[ \t]*\(?[ \t]?[A-H][ \t]?\)?)*)?\.?",
+    r"REASONS?\b[^\n]{0,20}?\d[ \t]?\.[ \t]?\d\s{0,3}(?:\(?\s?[A-H]\s?\)?(?:\s{0,3}(?:,|AND|&|/)\s{0,3}\(?\s?[A-H]\s?\)?)*)?\.?",
     re.IGNORECASE)
 _DOUBLE_SPACE = re.compile(r"[ \t]{2,}")
 # A REF list ends at a rule line or a paragraph marking: text follows.
-_REF_END_RE = re.compile(r"[_=-]{5,}|(?<=\s)\((?:SBU|U|C|S|TS)(?:/{1,2}[A-Z]{1,8})*\)(?!\S)")  # "(C)STATE 72896" is an entry
+_REF_END_RE = re.compile(r"[_=-]{5,}|(?<=\s)\((?:SBU|U|C|S|TS)(?:/{1,2}[A-Z]{1,8})*\)(?!\S)"  # "(C)STATE 72896" is an entry
+                         r"|(?<=\d)[ \t]+(?=[A-Z]?[a-z]+[ \t]+[a-z]{2,}[ \t]+[a-z]{2,})")  # prose after a number
 _NEXT_WORD = re.compile(r"[^\s]{1,40}")
 # TAGS codes: letters and digits, separated by spaces, commas or semicolons.
 _TAGS_RUN = re.compile(r"[ \t]*(?:[A-Za-z][A-Za-z0-9_-]{1,11}(?![A-Za-z0-9_-])[ \t,;]*)*")
@@ -510,7 +530,7 @@ def _trim_value(kind: str, text: str, start: int, end: int) -> int:
     flattened = "\n" not in value.strip()
     if kind == "classified":
         match = _CLASSIFIED_END_RE.search(value)
-        if match and (len(value) > _LONG_VALUE or len(value[match.end():].strip()) > 3):
+        if match and (len(value) > _LONG_VALUE or len(value[match.end():].strip()) > 30):
             return start + match.end()
         if len(value) > _LONG_VALUE:
             newline = value.find("\n")

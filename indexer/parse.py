@@ -11,7 +11,7 @@ from pathlib import Path
 from indexer.formats.base import RawCable
 from indexer.header import (Banner, DateTimeGroup, Head, find_banner, find_dtg, find_routing, is_partial,
                             parse_head, site_classification)
-from indexer.model import Cable, ParseError, Reference
+from indexer.model import Cable, Paragraph, ParseError, Reference
 from indexer.origin import origin_from_sender, origin_from_station
 from indexer.paragraphs import clean_text, remove_continuations, split_paragraphs
 from indexer.references import resolve_references
@@ -93,15 +93,19 @@ def _origin_from_refid(refid: str) -> str | None:
     return origin_from_station(match.group("station")) if match else None
 
 
-def build_cable(raw: RawCable) -> Cable:
-    """Apply the cable rules to one RawCable. Raises ParseError when it is not a cable."""
+def build_cable(raw: RawCable, paragraphs: bool = True) -> Cable:
+    """Apply the cable rules to one RawCable. Raises ParseError when it is not a cable.
+
+    paragraphs=False reads the header fields only (a quicker listing); the cable then has
+    no paragraphs.
+    """
     try:
-        return _build(raw)
+        return _build(raw, paragraphs)
     except (ValueError, IndexError, KeyError, AttributeError) as exc:  # a rule tripped on damaged input
         raise ParseError(f"damaged cable ({type(exc).__name__}: {exc})") from None
 
 
-def _build(raw: RawCable) -> Cable:
+def _build(raw: RawCable, with_paragraphs: bool = True) -> Cable:
     body = raw.body.replace("\r\n", "\n").replace("\r", "\n")
     banner = find_banner(body)
     head_text = remove_continuations(body, banner.station if banner else None)  # also inside fields
@@ -123,10 +127,12 @@ def _build(raw: RawCable) -> Cable:
         or origin_from_station(head.banner.station if head.banner else None) or _origin_from_refid(refid)
     station = head.banner.station if head.banner else None
     number = head.banner.number if head.banner else None
-    text = clean_text(head_text[head.end:], station, number)
-    paragraphs, paragraph_warnings = split_paragraphs(text)
-    warnings.extend(paragraph_warnings)
-    if not paragraphs:
+    paragraphs: list[Paragraph] = []
+    if with_paragraphs:
+        text = clean_text(head_text[head.end:], station, number)
+        paragraphs, paragraph_warnings = split_paragraphs(text)
+        warnings.extend(paragraph_warnings)
+    if with_paragraphs and not paragraphs:
         warnings.append("no paragraph text")
     references = resolve_references(  # fills Reference.refid: indexer/references.py
         Cable(refid=refid, created=created, references=[Reference(written=w) for w in head.references]))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from indexer.formats.base import RawCable
 from indexer.model import ParseError
@@ -154,3 +156,28 @@ def test_pathological_inputs_are_read_in_linear_time() -> None:
 def test_find_starts_positions() -> None:
     starts = find_starts("intro\n¶1. (C) a\n¶2. (C) b")
     assert [(s.number, s.anchored) for s in starts] == [(1, True), (2, True)]
+
+
+# --- only ParseError escapes, whatever the text ------------------------------------------------
+
+_PIECES = st.sampled_from([
+    "C O N F I D E N T I A L LONDON 001933", "UNCLAS SECTION 01 OF 02 STATE 1", "\n", "\n\n", "  ", "¶",
+    "1. ", "2.", "(C/NF) ", "(S//REL UK, FR//)", "SUBJECT: ", "SUBJ:", "REF: A. STATE 1 B. ", "TAGS: PREL ",
+    "E.O. 12958: DECL: 02/04/2015", "Classified By: X for reasons 1.4 (b) and (d)", "-----", "--- SUMMARY ---",
+    "End Summary.", "Comment:", "END COMMENT", "P 211358Z AUG 09", "FM AMEMBASSY LONDON", "TO SECSTATE WASHDC",
+    "NEW DELHI 00009127 002 OF 006", "PAGE 02 STATE 123456 211358Z", "SIPDIS", "NOFORN", "x", "Word ", "ä€",
+])
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.one_of(_PIECES, st.text(max_size=20)), max_size=40), st.sampled_from([None, "09LONDON1933"]))
+def test_any_text_gives_a_cable_or_a_parse_error(pieces: list[str], refid: str | None) -> None:
+    body = "".join(pieces)
+    try:
+        cable = build_cable(RawCable(source="<fuzz>", format="plain", body=body, refid=refid))
+    except ParseError:
+        return
+    assert cable.refid
+    assert all(p.number >= 0 and p.text == " ".join(p.text.split()) for p in cable.paragraphs)
+    numbers = [p.number for p in cable.paragraphs]
+    assert numbers == sorted(numbers) and len(set(numbers)) == len(numbers)

@@ -53,7 +53,7 @@ def html_run(corpus: Path) -> HtmlRun:
         cable = build_cable(raw)
         raws[raw.refid or cable.refid] = raw
         cables[cable.refid] = cable
-        text_only[raw.refid or cable.refid] = build_cable(_text_only(raw))
+        text_only[raw.refid or cable.refid] = build_cable(_text_only(raw), paragraphs=False)
     return HtmlRun(meta, raws, cables, text_only, skipped)
 
 
@@ -191,9 +191,10 @@ def test_html_subject(html_run: HtmlRun) -> None:
 def test_subject_never_swallows_what_follows(html_run: HtmlRun) -> None:
     """No subject runs into the REF, Classified By or the first paragraph after it."""
     swallowed = []
-    for cable in html_run.text_only.values():
+    for refid, cable in html_run.text_only.items():
         subject = cable.subject or ""
-        first = cable.paragraphs[0].text[:40] if cable.paragraphs and cable.paragraphs[0].text else None
+        paragraphs = html_run.cables[refid].paragraphs
+        first = paragraphs[0].text[:40] if paragraphs and paragraphs[0].text else None
         if " REF: " in f" {subject.upper()} " or "CLASSIFIED BY" in subject.upper() \
                 or (first and len(first) >= 20 and first in subject) or len(subject) > 400:
             swallowed.append((cable.refid, subject[:120]))
