@@ -144,7 +144,8 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
             "similar.html", params=params, refid=refid, paragraph=paragraph,
             hits=[hit_view(h) for h in result.hits], total=result.total,
             prev_url=page_url(params.page - 1) if params.page > 1 else None,
-            next_url=page_url(params.page + 1) if params.page < min(result.pages, MAX_PAGE) else None)
+            next_url=(page_url(params.page + 1)
+                      if params.page < min(result.pages, MAX_PAGE) else None))
 
     @app.get("/api/search")
     def api_search() -> Response:
