@@ -88,7 +88,7 @@ def _total(driver) -> int:
     return int(re.match(r"\d+", driver.find_element(By.ID, "total").text).group())
 
 
-def test_search_facet_hit_and_paragraph(server, browser, index, tmp_path):
+def test_search_facet_hit_and_paragraph(browser, server, index, tmp_path):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
