@@ -122,7 +122,7 @@ def matched_spans(archive: Any, cable: CableText,
     spans: dict[int, list[tuple[int, int]]] = {}
     for hit in result.hits:
         text = text_of.get(hit.paragraph)
-        if text is None:
+        if text is None or hit.refid != cable.refid:  # a query may close the parenthesis
             continue
         words = {hit.snippet[s:e].lower() for s, e in hit.highlights}
         alternatives = "|".join(map(re.escape, sorted(words, key=len, reverse=True)))
