@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer import Cable, ParseError, parse_path
+from indexer import Cable, ParseError, parse_path, parse_text
 from indexer.formats.base import RawCable
 from indexer.paragraphs import sensible_numbers
 from indexer.header import find_dtg, parse_head
@@ -353,3 +353,12 @@ def test_every_record_is_a_cable_or_reported(corpus: Path, folder: str) -> None:
     assert cables and len(complete) == len(cables)
     for source, reason in skipped:
         assert reason and source
+
+
+def test_parse_text(sample_corpus: Path) -> None:
+    text = (sample_corpus / "09LONDON1933.md").read_text(encoding="utf-8")
+    _check_london_1933(parse_text(text, source="seed.md"))
+    with pytest.raises(ParseError):
+        parse_text("Shopping list: eggs, milk and bread.\n")
+    with pytest.raises(ParseError):
+        parse_text("")
