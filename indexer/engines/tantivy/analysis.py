@@ -28,8 +28,32 @@ _lock = threading.Lock()
 _stemming = stemming_analyzer()
 _exact = exact_analyzer()
 _native_stem = None
-# word -> does tantivy's stem differ from Whoosh's? (grows with the vocabulary seen)
-_divergent: dict[str, bool] = {}
+_native_words = None
+_known: set[str] = set()  # words whose two stems were compared
+_divergent: set[str] = set()  # words tantivy's stemmer stems otherwise than Whoosh's
+_stems: dict[str, str] = {}
+
+
+def _stem_function():
+    """The word stemmer inside the Whoosh stemming analyzer (its StemFilter)."""
+    from whoosh.analysis import StemFilter
+    from whoosh.lang import stemmer_for_language
+
+    for item in getattr(_stemming, "items", ()):
+        if isinstance(item, StemFilter):
+            return stemmer_for_language(item.lang) if item.lang else item.stemfn
+    raise RuntimeError("the Whoosh stemming analyzer has no StemFilter")
+
+
+_stem = _stem_function()
+
+
+def stem_word(word: str) -> str:
+    """Whoosh's stem of one lowercased \\w+ word (cached)."""
+    found = _stems.get(word)
+    if found is None:
+        found = _stems[word] = _stem(word)
+    return found
 
 
 def stem_analyzer() -> tantivy.TextAnalyzer:
@@ -53,30 +77,44 @@ def whoosh_stems(word: str) -> list[str]:
     return [t.text for t in _stemming(word)]
 
 
-def _is_divergent(word: str) -> bool:
-    global _native_stem
-    known = _divergent.get(word)
-    if known is None:
+def _natives() -> tuple[tantivy.TextAnalyzer, tantivy.TextAnalyzer]:
+    global _native_stem, _native_words
+    if _native_stem is None:
         with _lock:
-            if _native_stem is None:
-                _native_stem = stem_analyzer()
-            known = _divergent[word] = _native_stem.analyze(word) != whoosh_stems(word)
-    return known
+            _native_words = words_analyzer()
+            _native_stem = stem_analyzer()
+    return _native_stem, _native_words
 
 
-def native_ok(text: str) -> bool:
-    """True when tantivy's own analyzer yields exactly the Whoosh analyzer's stems."""
-    if not text.isascii():
-        return False
-    divergent = _is_divergent
-    return not any(divergent(w) for w in set(_WORD.findall(text.lower())))
+def native_ok(text: str, stem: bool = True) -> bool:
+    """True when tantivy's own analyzer yields exactly the Whoosh analyzer's tokens."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    native_stem, native_words = _natives()
+    if not text.isascii() and native_words.analyze(text) != words:
+        return False  # Rust's and Python's \\w or lower case differ somewhere in it
+    if not stem:
+        return True
+    distinct = set(words)
+    new = distinct.difference(_known)
+    if new:
+        with _lock:
+            for word in new:
+                if native_stem.analyze(word) != [stem_word(word)]:
+                    _divergent.add(word)
+                _known.add(word)
+    return _divergent.isdisjoint(distinct)
 
 
 def pretokenized(text: str, stem: bool) -> tantivy.PreTokenizedString:
-    """``text`` tokenized by the Whoosh analyzer (stemmed or not), positions and offsets kept."""
-    analyzer = _stemming if stem else _exact
-    tokens = [tantivy.Token(t.text, t.pos, t.startchar, t.endchar)
-              for t in analyzer(text, positions=True, chars=True)]
+    """``text`` tokenized as the Whoosh analyzer does (\\w+, lowercase, stem), positions and
+    offsets kept."""
+    Token = tantivy.Token
+    if stem:
+        tokens = [Token(stem_word(m.group().lower()), i, m.start(), m.end())
+                  for i, m in enumerate(_WORD.finditer(text))]
+    else:
+        tokens = [Token(m.group().lower(), i, m.start(), m.end())
+                  for i, m in enumerate(_WORD.finditer(text))]
     return tantivy.PreTokenizedString(text, tokens)
 
 
@@ -91,7 +129,7 @@ def token_positions(text: str, stem: bool) -> dict[str, list[int]]:
 
 def add_text(doc: tantivy.Document, field: str, text: str, stem: bool) -> None:
     """Add a text value that tantivy will index with Whoosh's words and stems."""
-    if text.isascii() and (not stem or native_ok(text)):
+    if native_ok(text, stem):
         doc.add_text(field, text)
     else:
         doc.add_pre_tokenized_text(field, pretokenized(text, stem))
