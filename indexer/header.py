@@ -284,7 +284,7 @@ def one_line(text: str) -> str:
 
 # E.O. and DECL --------------------------------------------------------------------------
 
-_EO_RE = re.compile(r"^[ \t:]*(1[12]\d{3})")
+_EO_RE = re.compile(r"(?:^|E\.?[ \t]?O\.?)[ \t:]*(1[12]\d{3})", re.IGNORECASE)
 _DECL_RE = re.compile(r"DECL(?:ASSIFY)?(?:[ \t]*ON)?[ \t]*(?::[ \t]*)?(?P<value>"
                       r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|OADR|X\d(?:[ \t]*,?[ \t]*X\d)*|"
                       r"[A-Z]+(?:[ \t]+[A-Z]+){0,2}|\d{1,2}[ \t]+[A-Z]{3,9}[ \t]+\d{2,4})", re.IGNORECASE)
@@ -292,7 +292,7 @@ _DECL_RE = re.compile(r"DECL(?:ASSIFY)?(?:[ \t]*ON)?[ \t]*(?::[ \t]*)?(?P<value>
 
 def parse_eo(value: str) -> tuple[str | None, str | None]:
     """'12958: DECL: 08/20/2019' → ('12958', '08/20/2019'); N/A and OADR kept as written."""
-    match = _EO_RE.match(value)
+    match = _EO_RE.search(value, 0, 40)
     eo = match.group(1) if match else None
     decl = _DECL_RE.search(value)
     declassify = None
@@ -586,7 +586,7 @@ def parse_head(body: str) -> Head:
         previous = f.end
         if f.kind == "eo":
             caveat_text.append(f.value)
-            eo, decl = parse_eo(f.value)
+            eo, decl = parse_eo(f.key + f.value)  # a glued key holds the number: `E.O. 12958`
             head.executive_order = head.executive_order or eo
             head.declassify_on = head.declassify_on or decl
         elif f.kind == "tags" and not head.tags:

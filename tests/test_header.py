@@ -171,6 +171,17 @@ def test_subject_glued_to_ref_and_classified_by() -> None:
     assert body[head.end:].strip().startswith("(S) We have informed")
 
 
+def test_glued_fields() -> None:
+    head = parse_head("C O N F I D E N T I A L LONDON 001352SIPDISE.O. 12958: DECL: 02/04/2015TAGS: PREL, "
+                      "UKSUBJECT: GLUED FIELDS \n\n1. (C) Text.")
+    assert head.banner is not None and head.banner.number == 1352
+    assert head.caveats == ["SIPDIS"]
+    assert (head.executive_order, head.declassify_on) == ("12958", "2015-02-04")
+    assert head.tags == ["PREL", "UK"] and head.subject == "GLUED FIELDS"
+    alone = parse_head("UNCLAS STATE 000001\n\nDECL: 08/20/2019\nTAGS: PREL\nSUBJECT: X\n\n1. Text")
+    assert alone.declassify_on == "2019-08-20"
+
+
 def test_partial_notice() -> None:
     assert is_partial("This record is a partial extract of the original cable. The full text ...")
     assert not is_partial("P 211358Z AUG 09\nFM AMEMBASSY LONDON")
