@@ -82,7 +82,7 @@ _CITATION = re.compile(
     rf"(?P<station>{_STATION_WORDS}(?:[ \t]+{_STATION_WORDS}){{0,4}})"
     r"[ \t]*(?P<number>\d{1,8})"
     r"(?![\w/]|[.-]\d|[ \t]+\d{2,3}(?:\.\d)?[ \t]+OF[ \t]+\d)"  # no date, decimal, page header
-    r"(?:[ \t]*\((?P<after>(?:19|20)\d\d)\))?"  # "STATE 200498 (2006)"
+    r"(?:[ \t]*\((?P<after>(?:19|20)?\d\d)\))?"  # "STATE 200498 (2006)", "DOHA 311 (07)"
     # further numbers of the same station: "1818 AND 1820", "19, 21, 26"; a two- or four-digit
     # number that starts the next citation ("…, 08 STATE 12") is left to it.
     rf"(?P<more>(?:[ \t]*(?:,|AND|&|/)[ \t]*\d{{1,8}}(?![\w/]|\.\d|[ \t]*{_STATION_WORDS}[ \t]*\d))*)",
@@ -261,11 +261,15 @@ def _years(citation: Citation, station: str, citing: Citing) -> list[int]:
     if citing.year is None:
         return []
     current, previous = citing.year, citing.year - 1
-    # A cable cannot cite a later one: a higher number from its own station this year
-    # must be last year's. (Its own number is left alone: a cable citing itself means the
-    # citing refid is wrong, as mongoexport `_id`s often are, not the written reference.)
-    if station == citing.station and citing.number is not None and citation.number > citing.number:
-        return [previous, current]
+    if station == citing.station and citing.number is not None:
+        # A post numbers its cables in sequence through the year: a lower number without a
+        # year is this year's (it went out earlier), whatever a catalogue holds; a higher
+        # one is last year's, as a cable cannot cite a later one (this year's stays a
+        # candidate: numbering is not strictly monotonic, and a citing refid can be wrong,
+        # as mongoexport `_id`s often are). Its own number is left to the written form.
+        if citation.number > citing.number:
+            return [previous, current]
+        return [current]
     return [current, previous]
 
 

@@ -14,7 +14,8 @@ from typing import Any, Iterable
 from indexer.engines.base import Engine, IndexProblem
 from indexer.history import CableDiff, VersionInfo, diff_cables, sentences, version_list
 from indexer.model import Cable, Reference, level_rank
-from indexer.references import Catalog, resolve_references
+from indexer.references import (STATION_VARIANTS, Catalog, canonical_refid, resolve_references,
+                                 split_refid)
 
 
 class CableNotFound(IndexProblem):
@@ -108,20 +109,49 @@ def cites(engine: Engine, refid: str, known: Iterable[str] | Catalog | None = No
     return out
 
 
-def cited_by(engine: Engine, refid: str) -> list[CitingCable]:
-    """The indexed cables whose references resolve to ``refid`` (oldest first)."""
+def cited_by(engine: Engine, refid: str, known: Iterable[str] | Catalog | None = None) -> list[CitingCable]:
+    """The indexed cables whose references resolve to ``refid`` (oldest first).
+
+    The index records what each reference resolved to from its written form. A reference
+    whose form pointed at a neighbour of ``refid`` (the next year's cable of that number,
+    the post's other name) that the index lacks, while it holds ``refid``, resolves to
+    ``refid`` once the index's refids are preferred (as ``cites`` does): those count too.
+    """
     refid = canonical(refid)
-    out: list[CitingCable] = []
+    written: dict[str, list[str]] = {}
     for citing in engine.citing(refid):
         cable = engine.cable(citing)
-        if cable is None:
-            continue
+        if cable is not None:
+            written[citing] = [r.written for r in cable.references if r.refid == refid]
+    catalog: Catalog | None = None
+    for neighbour in _neighbours(refid):
+        for citing in engine.citing(neighbour):
+            if citing in written or engine.cable(neighbour) is not None:
+                continue
+            catalog = catalog or _catalog(engine, known)
+            found = [c.written for c in cites(engine, citing, catalog) if c.refid == refid]
+            if found:
+                written[citing] = found
+    out: list[CitingCable] = []
+    for citing, forms in written.items():
+        cable = engine.cable(citing)
         out.append(CitingCable(
             refid=cable.refid, subject=cable.subject, created=_iso(cable), origin=cable.origin,
-            classification=cable.classification,
-            written=list(dict.fromkeys(r.written for r in cable.references if r.refid == refid))))
+            classification=cable.classification, written=list(dict.fromkeys(forms))))
     out.sort(key=lambda c: (c.created or "", c.refid))
     return out
+
+
+def _neighbours(refid: str) -> list[str]:
+    """Refids a written form may have suggested when it meant ``refid``: the same number a
+    year later (a reference without its year), under the post's other name."""
+    parts = split_refid(refid)
+    if parts is None:
+        return []
+    year, station, number = parts
+    stations = [station, *STATION_VARIANTS.get(station, ())]
+    found = [canonical_refid(y, s, number) for s in stations for y in (year, year + 1)]
+    return [r for r in dict.fromkeys(found) if r != refid]
 
 
 def references(engine: Engine, refid: str, known: Iterable[str] | Catalog | None = None) -> CableReferences:
@@ -129,7 +159,7 @@ def references(engine: Engine, refid: str, known: Iterable[str] | Catalog | None
     index still gets its citing cables (``indexed`` False, ``cites`` empty)."""
     refid = canonical(refid)
     cable = engine.cable(refid)
-    citing = cited_by(engine, refid)
+    citing = cited_by(engine, refid, known)
     if cable is None and not citing:
         raise CableNotFound(f"{refid} is not in the index, and no indexed cable cites it")
     return CableReferences(

@@ -60,6 +60,7 @@ def test_canonical_refid_drops_spaces_case_and_leading_zeros():
     ("08 STATE 001379", ["08STATE1379"]),
     ("STATE 106206 CIRCULAR; STATE CA-3400 NOV 2, 1966", ["09STATE106206"]),
     ("State 200498 (2006)", ["06STATE200498"]),
+    ("DOHA 311 (07)", ["07DOHA311"]),
     ("UNVIE 00266", ["09UNVIEVIENNA266"]),
     ("MILLS/RICCI 01/29/09 E-MAIL", []),
     ("Political Counselor for reasons 1.4 (b) and (d)", []),
@@ -72,6 +73,10 @@ def test_a_cable_cannot_cite_a_later_cable_of_its_own_station():
     citing = Citing(year=2009, station="CAIRO", number=217)
     assert resolve_written("CAIRO 2411", citing) == ["08CAIRO2411"]
     assert resolve_written("CAIRO 100", citing) == ["09CAIRO100"]
+    # a lower number of its own station is this year's even where a catalogue lacks it
+    assert resolve_written("CAIRO 100", citing, Catalog.of({"08CAIRO100"})) == ["09CAIRO100"]
+    # a higher one is last year's; this year's only where a catalogue has it and not that
+    assert resolve_written("CAIRO 2411", citing, Catalog.of({"09CAIRO2411"})) == ["09CAIRO2411"]
     # another station's numbers say nothing about the citing cable's
     assert resolve_written("PARIS 2411", citing) == ["09PARIS2411"]
 
