@@ -145,10 +145,11 @@ class Archive:
         with self._lock:
             return refs.references(self.engine, refid, known)
 
-    def cited_by(self, refid: str) -> list["refs.CitingCable"]:
-        """The indexed cables whose references resolve to ``refid``."""
+    def cited_by(self, refid: str, known: Iterable[str] | None = None) -> list["refs.CitingCable"]:
+        """The indexed cables whose references resolve to ``refid`` (``known``: as for
+        :meth:`references`)."""
         with self._lock:
-            return refs.cited_by(self.engine, refid)
+            return refs.cited_by(self.engine, refid, known)
 
     def versions(self, refid: str) -> list["refs.VersionInfo"]:
         """Every version of ``refid`` the index has seen (release date, source), oldest first."""
