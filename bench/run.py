@@ -25,6 +25,7 @@ from .queries import CLASSES, DEFAULT_SEED, build_mix
 from .replicate import load_cables, replicate, write_dump
 
 CABLEGATE_PARAGRAPHS = 2_000_000
+MIN_SHARE_INDEXED = 0.95  # below this an engine did not read the archive: stop, do not report
 
 
 def default_input() -> Path:
@@ -83,6 +84,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     skipped: list[tuple[str, str]] = []
     cables = load_cables(args.input, lambda source, reason: skipped.append((source, reason)))
+    undated = [c for c in cables if c.created is None]
+    cables = [c for c in cables if c.created is not None]  # the dump layout needs a date
     if args.max_cables:
         cables = cables[:args.max_cables]
     if not cables:
@@ -91,8 +94,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     base_paragraphs = sum(len(c.paragraphs) for c in cables)
     scale = (math.ceil(CABLEGATE_PARAGRAPHS / base_paragraphs) if args.cablegate
              else args.scale)
-    say(f"{len(cables):,} cables, {base_paragraphs:,} paragraphs at 1× "
-        f"({len(skipped)} inputs skipped); scale {scale}×")
+    say(f"{len(cables):,} cables, {base_paragraphs:,} paragraphs at 1× ({len(skipped)} inputs "
+        f"skipped, {len(undated)} cables without a date left out); scale {scale}×")
 
     mix = build_mix(cables, per_class=args.per_class, seed=args.seed)
     work = args.out / f"work-{scale}x"
@@ -104,7 +107,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     say(f"archive written: {archive['cables']:,} cables, {archive['paragraphs']:,} paragraphs, "
         f"{archive['file_mb']:.0f} MB ({time.perf_counter() - started:.1f} s)")
     archive.update(source_cables=len(cables), source_paragraphs=base_paragraphs,
-                   inputs_skipped=len(skipped), load_seconds=round(load_seconds, 2))
+                   inputs_skipped=len(skipped), undated_cables_left_out=len(undated),
+                   load_seconds=round(load_seconds, 2))
 
     results: dict[str, Any] = {
         "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
@@ -133,6 +137,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
                                  "build": report.build_figures(raw, archive["text_mb"])}
         entry["build"]["size_mb"] = dir_size_mb(target) if engine.answers_queries else None
         say(f"{name}: built {raw['paragraphs']:,} paragraphs in {raw['seconds']:.1f} s")
+        if raw["paragraphs"] < MIN_SHARE_INDEXED * archive["paragraphs"]:
+            raise SystemExit(f"{name} read only {raw['paragraphs']:,} of the archive's "
+                             f"{archive['paragraphs']:,} paragraphs: the figures would mean "
+                             f"nothing (is {dump} still read as a cables.csv?)")
         if engine.answers_queries:
             say(f"{name}: {len(mix)} queries, warm")
             raw_queries = run_job({"job": "query", "engine": name, "target": str(target),
