@@ -524,8 +524,23 @@ def _prose_after_gap(value: str) -> int | None:
     return None
 
 
+def _before_trailing_heading(value: str) -> int:
+    """Flattened text: a value that ends in `SUMMARY -------` ran into a section heading."""
+    i = len(value.rstrip())
+    dashes = 0
+    while i > 0 and value[i - 1] in "-_= \t":
+        dashes += value[i - 1] in "-_="
+        i -= 1
+    if dashes < 3:
+        return len(value)
+    cut = max(value.rfind("\n", 0, i), value.rfind("  ", 0, i))
+    return cut if cut > 0 else len(value)
+
+
 def _trim_value(kind: str, text: str, start: int, end: int) -> int:
     """Where a field's value really ends, for values that ran on into body text."""
+    if kind in ("subject", "ref", "classified"):
+        end = start + _before_trailing_heading(text[start:end])
     value = text[start:end]
     flattened = "\n" not in value.strip()
     if kind == "classified":

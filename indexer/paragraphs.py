@@ -296,21 +296,51 @@ def _glued_heading(before: str) -> tuple[str, str | None]:
     return before[:cut].rstrip(), heading
 
 
-_BARE_HEADING_RE = re.compile(r"\n[ \t]*\n[ \t]*(?P<h>[^\n]{1,80}?)[ \t:]*\n?[ \t]*$")
+_LAST_LINE_RE = re.compile(r"\n(?P<h>[^\n]{1,80})\s*$")
 
 
 def _bare_heading(chunk: str, end: int) -> tuple[str, str | None]:
-    """A short heading line on its own after a blank line, without dashes."""
-    match = _BARE_HEADING_RE.search(chunk, max(0, end - 90), end)
+    """A short heading line of its own, without dashes: after a blank line, or in upper case
+    after a finished sentence."""
+    match = _LAST_LINE_RE.search(chunk, max(0, end - 90), len(chunk))
     if not match:
-        return chunk, None
-    heading = match.group("h").strip()
+        return _flattened_bare_heading(chunk, end)
+    heading = match.group("h").strip().rstrip(":")
     words = heading.split()
     if not words or len(words) > 8 or heading.endswith((".", ",", ";", "?", "!")) or not heading[0].isupper():
         return chunk, None
-    if not (heading.isupper() or _looks_like_heading(heading)) or heading.isdigit():
+    if not (heading.isupper() or _looks_like_heading(heading)) or heading.isdigit() or _MARKERS_END.search(heading):
         return chunk, None
-    return chunk[: match.start()].rstrip() + "\n", heading.rstrip(":")
+    before = chunk[: match.start()]
+    after_blank = before.rstrip(" \t").endswith("\n") or not before.strip()
+    after_sentence = before.rstrip().endswith((".", "!", "?", '"', "”", ")"))
+    if not (after_blank or (after_sentence and heading.isupper() and before[-200:].upper() != before[-200:])):
+        return chunk, None
+    return before.rstrip() + "\n", heading
+
+
+def _flattened_bare_heading(chunk: str, end: int) -> tuple[str, str | None]:
+    """Flattened text: `... he said.  AN ALERT AND ENGAGING HOST  ¶15.` (a heading between gaps)."""
+    tail_start = max(0, end - 120)
+    if "\n" in chunk[tail_start:end]:
+        return chunk, None
+    gaps = list(_GAP_RE.finditer(chunk, tail_start, end))
+    if not gaps:
+        return chunk, None
+    gap = gaps[-1]
+    heading = chunk[gap.end():end].strip()
+    before = chunk[: gap.start()].rstrip()
+    words = heading.split()
+    if not words or len(words) > 8 or not before.endswith((".", "!", "?", '"', "”", ")")) \
+            or heading.endswith((".", ",", ";", "?", "!", ":")) or not heading[0].isupper():
+        return chunk, None
+    if before[-200:].upper() == before[-200:] or not (heading.isupper() or _looks_like_heading(heading)) \
+            or _MARKERS_END.search(heading):
+        return chunk, None  # an upper-case cable: a heading cannot be told from text
+    return before, heading
+
+
+_GAP_RE = re.compile(r"[ \t]{2,}")
 
 
 # --- summary and comment -------------------------------------------------------------------

@@ -103,6 +103,13 @@ def test_marking_is_taken_off_the_text() -> None:
      "according to", "HMG Working With Pakistan Government, Civil Society"),
     ("the end of a sentence.\n\nComment\n-------\n", "the end of a sentence.", "Comment"),
     ("a paragraph that simply ends.\n", "a paragraph that simply ends.", None),
+    ('"or I would have met with him."  AN ALERT AND ENGAGING HOST  ', '"or I would have met with him."',
+     "AN ALERT AND ENGAGING HOST"),
+    ("IN AN UPPER-CASE CABLE.  THIS IS TEXT  ", "IN AN UPPER-CASE CABLE. THIS IS TEXT", None),
+    ("in the world.\nU.S. SAUDI RELATIONS\n\n", "in the world.", "U.S. SAUDI RELATIONS"),
+    ("we met him.\nMore text follows here\n", "we met him. More text follows here", None),
+    ("the talks went on.  End Summary  ", "the talks went on. End Summary", None),
+    ("the talks went on.\n\nSUMMARY:\n", "the talks went on.", "SUMMARY"),
     ("a sentence that ends in a rule.\n---------------\n", "a sentence that ends in a rule.", None),
 ])
 def test_trailing_headings(chunk: str, text: str, heading: str | None) -> None:

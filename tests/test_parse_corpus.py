@@ -344,6 +344,19 @@ def test_body_pre(corpus: Path, html_run: HtmlRun) -> None:
     assert _report("body-pre subject/tags/classification equal the page's text", fields, len(comparable), 98.0) >= 98.0
 
 
+def test_mongo_records_read_like_the_pages(corpus: Path, html_run: HtmlRun) -> None:
+    """Flattened bodies (one line) give the same paragraphs and, mostly, the same headings."""
+    both = [c for c in parse_path(corpus / "mongo-jsonl", lambda s, r: None) if c.refid in html_run.cables]
+    assert both
+    same_numbers = sum([p.number for p in c.paragraphs] == [p.number for p in html_run.cables[c.refid].paragraphs]
+                       for c in both)
+    assert _report("mongo-jsonl paragraph numbers equal the page's", same_numbers, len(both), 100.0) == 100.0
+    same_headings = sum([p.heading for p in c.paragraphs] == [p.heading for p in html_run.cables[c.refid].paragraphs]
+                        for c in both)
+    # The mirrors differ in their redactions, so a few headings differ in their words.
+    assert _report("mongo-jsonl headings equal the page's", same_headings, len(both), 80.0) >= 80.0
+
+
 @pytest.mark.parametrize("folder", ["plain-text", "mongo-jsonl"])
 def test_every_record_is_a_cable_or_reported(corpus: Path, folder: str) -> None:
     skipped: list[tuple[str, str]] = []
