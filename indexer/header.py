@@ -83,8 +83,10 @@ def find_banner(text: str, limit: int = 6000) -> Banner | None:
 
 # --- date-time group and routing -------------------------------------------------------
 
+# Starts with the precedence letter (a literal set, so the regex engine skips ahead fast);
+# that it stands at a line start is checked in find_dtg.
 DTG_RE = re.compile(
-    r"(?m)^[ \t]*(?P<prec>[ZOPR])[ \t]{1,4}(?P<day>\d{2})(?P<hour>\d{2})(?P<minute>\d{2})Z[ \t]{1,4}"
+    r"(?P<prec>[ZOPR])[ \t]{1,4}(?P<day>\d{2})(?P<hour>\d{2})(?P<minute>\d{2})Z[ \t]{1,4}"
     r"(?P<month>JAN|FEB|MAR|APR|MAY|JUN|JUL|AUG|SEP|OCT|NOV|DEC)[A-Z]{0,6}[ \t]{1,4}(?P<year>\d{2}(?:\d{2})?)\b"
 )
 
@@ -98,8 +100,11 @@ class DateTimeGroup:
 
 def find_dtg(text: str) -> DateTimeGroup | None:
     """`P 211358Z AUG 09` → PRIORITY, 2009-08-21 13:58 (UTC)."""
-    match = DTG_RE.search(text)
-    if not match:
+    for match in DTG_RE.finditer(text):
+        line_start = text.rfind("\n", 0, match.start()) + 1
+        if not text[line_start:match.start()].strip(" \t"):
+            break
+    else:
         return None
     year = int(match.group("year"))
     if year < 100:

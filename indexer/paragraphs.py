@@ -302,7 +302,7 @@ _LAST_LINE_RE = re.compile(r"\n(?P<h>[^\n]{1,80})\s*$")
 def _bare_heading(chunk: str, end: int) -> tuple[str, str | None]:
     """A short heading line of its own, without dashes: after a blank line, or in upper case
     after a finished sentence."""
-    match = _LAST_LINE_RE.search(chunk, max(0, end - 90), len(chunk))
+    match = _LAST_LINE_RE.search(chunk, max(0, end - 90), end)
     if not match:
         return _flattened_bare_heading(chunk, end)
     heading = match.group("h").strip().rstrip(":")
@@ -349,6 +349,9 @@ _SUMMARY_START = re.compile(r"^[\W_]{0,4}(?:EXECUTIVE[ \t]+)?SUMMARY(?:[ \t]+AND
 _COMMENT_START = re.compile(r"^[\W_]{0,4}COMMENTS?\b[ \t]*(?:[:.-]|AND\b)?", re.IGNORECASE)
 _SUMMARY_END = re.compile(r"\bEND[ \t]+(?:OF[ \t]+)?SUMMARY\b", re.IGNORECASE)
 _COMMENT_END = re.compile(r"\bEND[ \t]+(?:OF[ \t]+)?COMMENTS?\b", re.IGNORECASE)
+# The same on lower-cased text: a literal first letter lets the regex engine skip ahead.
+_SUMMARY_END_LOWER = re.compile(r"end[ \t]+(?:of[ \t]+)?summary\b")
+_COMMENT_END_LOWER = re.compile(r"end[ \t]+(?:of[ \t]+)?comments?\b")
 _SUMMARY_ANY = re.compile(r"(?<![A-Za-z])(?:SUMMARY|Summary)[ \t]*:", 0)
 _COMMENT_ANY = re.compile(r"(?<![A-Za-z(])(?:COMMENT|Comment)[ \t]*:")
 
@@ -378,9 +381,9 @@ def split_paragraphs(text: str) -> tuple[list[Paragraph], list[str]]:
     # A summary that does not end in its own paragraph carries over only when an END SUMMARY
     # follows; the same for comments.
     lower_text = text.lower()
-    summary_end = max((m.start() for m in _SUMMARY_END.finditer(text)), default=-1) \
+    summary_end = max((m.start() for m in _SUMMARY_END_LOWER.finditer(lower_text)), default=-1) \
         if "summary" in lower_text else -1
-    comment_end = max((m.start() for m in _COMMENT_END.finditer(text)), default=-1) \
+    comment_end = max((m.start() for m in _COMMENT_END_LOWER.finditer(lower_text)), default=-1) \
         if "comment" in lower_text else -1
     paragraphs: list[Paragraph] = []
     heading: str | None = None
