@@ -290,7 +290,7 @@ def one_line(text: str) -> str:
 # E.O. and DECL --------------------------------------------------------------------------
 
 _EO_RE = re.compile(r"(?:^|E\.?[ \t]?O\.?)[ \t:]*(1[12]\d{3})", re.IGNORECASE)
-_DECL_RE = re.compile(r"DECL(?:ASSIFY)?(?:[ \t]*ON)?[ \t]*(?::[ \t]*)?(?P<value>"
+_DECL_RE = re.compile(r"DECL(?:ASSIFY)?(?![A-Z])(?:[ \t]*ON)?[ \t]*(?::[ \t]*)?(?P<value>"
                       r"\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|OADR|X\d(?:[ \t]*,?[ \t]*X\d)*|"
                       r"[A-Z]+(?:[ \t]+[A-Z]+){0,2}|\d{1,2}[ \t]+[A-Z]{3,9}[ \t]+\d{2,4})", re.IGNORECASE)
 

@@ -227,6 +227,14 @@ def test_cables_have_paragraph_text(html_run: HtmlRun) -> None:
     assert all("no paragraph text" in c.warnings for c in html_run.cables.values() if c not in with_text)
 
 
+def test_partial_extracts(corpus: Path, html_run: HtmlRun) -> None:
+    notices = {p.stem for p in (corpus / "cablegate-html").rglob("*.html")
+               if "partial extract of the original cable" in p.read_text(encoding="utf-8", errors="replace")}
+    partial = {r for r, c in html_run.cables.items() if c.partial}
+    _report("html cables marked partial", len(partial), len(html_run.cables))
+    assert partial == notices
+
+
 def test_paragraph_markings(html_run: HtmlRun) -> None:
     numbered = [p for c in html_run.cables.values() for p in c.paragraphs if p.number > 0]
     marked = [p for p in numbered if p.marking]
