@@ -49,7 +49,11 @@ def year_from_decl(declassify_on: str | None) -> int | None:
 
 
 def _created(raw: RawCable, dtg: DateTimeGroup | None, warnings: list[str]) -> datetime | None:
-    """The source's date and hour, with the minute of the date-time group when they agree."""
+    """The source's date and hour, with the minute of the date-time group when they agree.
+
+    Sources copy the cablegate site's minutes, which are wrong: without a date-time group
+    the minute is left at 0 rather than kept.
+    """
     when = dtg.when if dtg else None
     if raw.created is None:
         return when
