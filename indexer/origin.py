@@ -49,8 +49,10 @@ def origin_from_sender(sender: str | None) -> str | None:
     if not words:
         return None
     head, rest = words[0], words[1:]
+    if len(rest) >= 2 and len(rest[-1]) == 2 and rest[-1].isalpha():
+        rest = rest[:-1]  # `AMEMBASSY TRIPOLI LY`: a country code after the city
     place = " ".join(rest)
-    if head == "SECSTATE" or (head == "SECSTATE" and not rest):
+    if head == "SECSTATE":
         return "Secretary of State"
     if head in ("AMEMBASSY", "USLO") and rest:
         return f"Embassy {title_place(place)}"

@@ -199,6 +199,7 @@ def test_partial_notice() -> None:
     ("USEU BRUSSELS", "USEU Brussels"),
     ("USMISSION UNVIE VIENNA", "UNVIE"),
     ("AMEMBASSY THE HAGUE", "Embassy The Hague"),
+    ("AMEMBASSY TRIPOLI LY", "Embassy Tripoli"),
     ("SOMETHING ELSE", None),
 ])
 def test_origin_from_sender(sender: str, origin: str | None) -> None:
