@@ -200,13 +200,16 @@ class _StopFlag:
 
 
 def writer_memory_mb(memory_mb: int, workers: int) -> int:
-    """The writer's share of the budget: the rest goes to the parse workers and batches.
+    """The Whoosh writer's posting-pool limit (``limitmb``) within the run's memory budget.
 
-    Measured peak RSS is about 1.0 + 2.2 x limitmb over the main process's ~100 MB, and a
-    parse worker stays under ~150 MB, so the writer gets what remains after those, halved.
+    Measured (bench/index_speed.py, cables-dev.csv): the writer's RSS grows by about
+    1.3-1.4 x limitmb, and a larger pool buys no speed (limitmb 412 and 128 cost the same
+    CPU; spilling sorted runs to disk is cheap). So the pool is capped at 128 MB and shrinks
+    when the budget is small: the main process needs ~170 MB besides (interpreter, one
+    batch of cables), each parse worker ~100 MB.
     """
-    rest = memory_mb - 150 * (workers + 1) - 100
-    return max(32, rest // 2 // 2)
+    rest = memory_mb - 170 - 100 * workers
+    return max(32, min(128, int(rest / 1.4)))
 
 
 def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,

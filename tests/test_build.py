@@ -43,6 +43,13 @@ def index_state(index_dir: Path) -> dict:
         engine.close()
 
 
+def without_source(cable) -> dict:
+    """The cable minus where it was read: one version read from two places is one version."""
+    data = cable.to_dict()
+    data.pop("source")
+    return data
+
+
 def paragraph_numbers(engine) -> dict[str, list[int]]:
     """refid -> sorted paragraph numbers of its paragraph documents."""
     found: dict[str, list[int]] = {}
@@ -92,12 +99,14 @@ def test_every_parsed_paragraph_is_indexed_once(corpus_build, parsed_corpus):
         for refid, versions in parsed_corpus.items():
             newest = max(versions, key=lambda d: version_key(versions[d].released, d))
             assert indexed.get(refid, []) == sorted(p.number for p in versions[newest].paragraphs)
-            assert engine.cable(refid).to_dict() == versions[newest].to_dict()
+            assert without_source(engine.cable(refid)) == without_source(versions[newest])
             assert {version_digest(c) for c in engine.versions(refid)} == set(versions)
         total = sum(len(v[max(v, key=lambda d: version_key(v[d].released, d))].paragraphs)
                     for v in parsed_corpus.values())
         assert engine.stats()["paragraphs"] == total == summary.paragraphs
         assert summary.added == len(parsed_corpus)
+        assert summary.cables == (summary.added + summary.replaced + summary.unchanged
+                                  + summary.kept)
     finally:
         engine.close()
 

@@ -116,8 +116,8 @@ def test_later_release_wins_in_any_order(engine, order):
     assert [c.released for c in engine.versions("09LONDON1933")] == [date(2010, 12, 1),
                                                                      date(2011, 4, 1)]
     # either version seen again is unchanged
-    again = engine.write([old, new])
-    assert (again.unchanged, again.added, again.replaced, again.kept_newer) == (2, 0, 0, 0)
+    again = engine.write([old, new, old])
+    assert (again.unchanged, again.added, again.replaced, again.kept_newer) == (3, 0, 0, 0)
 
 
 def test_equal_release_dates_resolve_the_same_in_both_orders(tmp_path):

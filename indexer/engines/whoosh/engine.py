@@ -27,8 +27,8 @@ from .documents import (cable_document, decode_cable, paragraph_documents, versi
 from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, SCHEMA_VERSION, build_schema
 
 # Writer settings chosen by measurement (bench/index_speed.py, see indexer/build.py):
-# one writer process, one segment per commit; limitmb from the memory budget.
-DEFAULT_LIMITMB = 256
+# one writer process, one segment per commit; limitmb from the memory budget (<= 128).
+DEFAULT_LIMITMB = 128
 
 
 @dataclass
@@ -109,9 +109,14 @@ class WhooshEngine(Engine):
     def write(self, cables: Iterable[Cable]) -> WriteReport:
         """Add, replace or keep each cable; all of it goes into one commit or none of it."""
         batch: dict[str, dict[str, Cable]] = {}
-        for cable in cables:
-            batch.setdefault(cable.refid, {}).setdefault(version_digest(cable), cable)
         report = WriteReport()
+        for cable in cables:
+            versions = batch.setdefault(cable.refid, {})
+            digest = version_digest(cable)
+            if digest in versions:
+                report.unchanged += 1  # the same version twice in one batch (two sources)
+            else:
+                versions[digest] = cable
         searcher = self.searcher()
         plans = [plan for refid, candidates in batch.items()
                  if (plan := self._plan(searcher, refid, candidates, report)) is not None]
