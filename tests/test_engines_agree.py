@@ -145,6 +145,15 @@ def test_engines_return_the_same_paragraphs(both_engines, corpus):
             overlaps.append(overlap)
             if overlap < 0.8:
                 differing.append((request.query, round(overlap, 2)))
+            snippets_w = {h.fields["id"]: (h.snippet, h.highlights) for h in expected.hits}
+            for hit in got.hits:  # the same words light up in the same snippet
+                if hit.fields["id"] in snippets_w:
+                    assert (hit.snippet, hit.highlights) == snippets_w[hit.fields["id"]], request
+                    fields = next(h.fields for h in expected.hits
+                                  if h.fields["id"] == hit.fields["id"])
+                    assert hit.fields == fields, {k: (fields.get(k), hit.fields.get(k))
+                                                  for k in set(fields) | set(hit.fields)
+                                                  if fields.get(k) != hit.fields.get(k)}
             if request.per_cable:
                 assert [h.matched_in_cable for h in got.hits if h.fields["id"] in top_w] == \
                        [h.matched_in_cable for h in expected.hits if h.fields["id"] in top_t]

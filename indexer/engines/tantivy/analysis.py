@@ -127,6 +127,19 @@ def token_positions(text: str, stem: bool) -> dict[str, list[int]]:
     return out
 
 
+def match_spans(text: str, stems: set[str], words: set[str]) -> list[tuple[int, int]]:
+    """Character spans of the words whose stem is in ``stems`` or that are in ``words``:
+    the Whoosh highlighter's rule (``whoosh/highlight.py``), with the cached stemmer."""
+    if not text or not (stems or words):
+        return []
+    spans = []
+    for m in _WORD.finditer(text):
+        word = m.group().lower()
+        if word in words or stem_word(word) in stems:
+            spans.append((m.start(), m.end()))
+    return spans
+
+
 def add_text(doc: tantivy.Document, field: str, text: str, stem: bool) -> None:
     """Add a text value that tantivy will index with Whoosh's words and stems."""
     if native_ok(text, stem):

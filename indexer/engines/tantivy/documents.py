@@ -9,6 +9,7 @@ into ``tantivy.Document`` objects. Stored documents come back in the shape Whoos
 from __future__ import annotations
 
 import hashlib
+import json
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
@@ -44,8 +45,16 @@ def to_document(fields: dict[str, Any]) -> tantivy.Document:
     """One tantivy document from a Whoosh document dict."""
     doc = tantivy.Document()
     for name in KEYWORD_FIELDS:
-        for value in _keywords(fields.get(name)):
-            doc.add_text(name, value)
+        value = fields.get(name)
+        if name in MULTI_VALUED:
+            for part in _keywords(value):
+                doc.add_text(name, part)
+        elif value:
+            doc.add_text(name, str(value))
+    lists = {name: fields[key] for name, key in _STORED_LISTS.items()
+             if key in fields and fields.get(name) is not None}  # as Whoosh stores them
+    if lists:
+        doc.add_bytes("lists", json.dumps(lists, ensure_ascii=False).encode("utf-8"))
     for name in INTEGER_FIELDS:
         value = fields.get(name)
         if value is not None:
@@ -111,8 +120,8 @@ def stored_fields(doc: tantivy.Document) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, values in doc.to_dict().items():
         values = [_plain(v) for v in values]
-        if name in _STORED_LISTS:
-            out[name] = values
+        if name == "lists":
+            out.update(json.loads(values[0]))
         elif name in MULTI_VALUED:
             out[name] = ",".join(values)
         elif values:

@@ -357,6 +357,5 @@ def _field_names(path: Path) -> set[str]:
 
 
 def _schema_names() -> set[str]:
-    from .schema import (DATE_FIELDS, INTEGER_FIELDS, KEYWORD_FIELDS, STEMMED_FIELDS)
-    return {*KEYWORD_FIELDS, *INTEGER_FIELDS, *DATE_FIELDS, *STEMMED_FIELDS,
-            "exact", "in_summary", "in_comment", "payload"}
+    from .schema import FIELD_NAMES
+    return set(FIELD_NAMES)

@@ -28,14 +28,21 @@ INTEGER_FIELDS = ("paragraph", "level_rank", "cable_level_rank", "year", "create
 DATE_FIELDS = ("created", "released")
 STEMMED_FIELDS = ("subject", "heading", "text")
 MULTI_VALUED = ("caveats", "tags", "cites")
+# Whoosh indexes these with commas turned to spaces but stores the lists as given: here they
+# are stored apart, as JSON in the ``lists`` field.
+STORED_AS_LISTS = ("tags", "caveats")
 UNSTORED = ("created_ts", "refid_key", "doc_key")  # columns of our own, not Whoosh fields
+
+
+FIELD_NAMES = frozenset({*KEYWORD_FIELDS, *INTEGER_FIELDS, *DATE_FIELDS, *STEMMED_FIELDS, "exact",
+                         "in_summary", "in_comment", "payload", "lists"})
 
 
 def build_schema() -> tantivy.Schema:
     builder = tantivy.SchemaBuilder()
     for name in KEYWORD_FIELDS:
-        builder.add_text_field(name, stored=True, fast=True, tokenizer_name="raw",
-                               index_option="basic")
+        builder.add_text_field(name, stored=name not in STORED_AS_LISTS, fast=True,
+                               tokenizer_name="raw", index_option="basic")
     for name in INTEGER_FIELDS:
         builder.add_integer_field(name, stored=name not in UNSTORED,
                                   indexed=True, fast=True)
@@ -49,4 +56,5 @@ def build_schema() -> tantivy.Schema:
     builder.add_boolean_field("in_summary", stored=True, indexed=True)
     builder.add_boolean_field("in_comment", stored=True, indexed=True)
     builder.add_bytes_field("payload", stored=True)
+    builder.add_bytes_field("lists", stored=True)  # tags and caveats as given (JSON)
     return builder.build()

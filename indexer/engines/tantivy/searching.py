@@ -22,8 +22,8 @@ from ...model import LEVELS, normalize_level
 from ..base import EngineHit, EngineResult, QueryError, SearchRequest
 from ..querylang import parse_query
 from ..whoosh.analysis import stemming_analyzer
-from ..whoosh.highlight import match_spans, snippet
-from .analysis import whoosh_stems
+from ..whoosh.highlight import snippet
+from .analysis import match_spans, whoosh_stems
 from .compile import NOTHING, Compiled, Vocabulary, compile_query, date_range, zero
 from .documents import stored_fields
 from .schema import KIND_PARAGRAPH
@@ -240,7 +240,7 @@ def _hits(searcher, page, compiled: Compiled, counts: list[int] | None) -> list[
     for i, (score, address) in enumerate(page):
         stored = stored_fields(searcher.doc(address))
         text = stored.get("text") or ""
-        spans = match_spans(text, _ANALYZER, compiled.stems, compiled.words)
+        spans = match_spans(text, compiled.stems, compiled.words)
         snip, highlights = snippet(text, spans)
         hits.append(EngineHit(
             refid=stored.get("refid", ""), paragraph=int(stored.get("paragraph") or 0),
