@@ -200,16 +200,12 @@ class _StopFlag:
 
 
 def writer_memory_mb(memory_mb: int, workers: int) -> int:
-    """The Whoosh writer's posting-pool limit (``limitmb``) within the run's memory budget.
+    """The engine writer's share of the run's memory budget.
 
-    Measured (bench/index_speed.py, cables-dev.csv): the writer's RSS grows by about
-    1.3-1.4 x limitmb, and a larger pool buys no speed (limitmb 412 and 128 cost the same
-    CPU; spilling sorted runs to disk is cheap). So the pool is capped at 128 MB and shrinks
-    when the budget is small: the main process needs ~170 MB besides (interpreter, one
-    batch of cables), each parse worker ~100 MB.
+    Measured (bench/index_speed.py): the main process needs ~170 MB besides the writer
+    (interpreter, one batch of cables), a parse worker ~100 MB.
     """
-    rest = memory_mb - 170 - 100 * workers
-    return max(32, min(128, int(rest / 1.4)))
+    return max(64, memory_mb - 170 - 100 * workers)
 
 
 def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,

@@ -26,9 +26,13 @@ from .documents import (cable_document, decode_cable, paragraph_documents, versi
                         version_id)
 from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, SCHEMA_VERSION, build_schema
 
-# Writer settings chosen by measurement (bench/index_speed.py, see indexer/build.py):
-# one writer process, one segment per commit; limitmb from the memory budget (<= 128).
-DEFAULT_LIMITMB = 128
+# Writer settings chosen by measurement (bench/index_speed.py; figures in indexer/build.py):
+# two writer processes where there are two cores (Whoosh's MpWriter: analysis and posting
+# pools in subprocesses, merged into one segment per commit), each pool at most 128 MB.
+WRITER_PROCS = 2 if (os.cpu_count() or 1) >= 2 else 1
+MAX_LIMITMB = 128
+MIN_LIMITMB = 32
+RSS_PER_LIMITMB = 3  # measured: a sub-writer's RSS is about 3 x its limitmb
 
 
 @dataclass
@@ -59,7 +63,8 @@ class WhooshEngine(Engine):
         self.path = Path(path)
         self.index = ix
         self._searcher = None
-        self.writer_options: dict[str, Any] = {"limitmb": DEFAULT_LIMITMB}
+        self.writer_options: dict[str, Any] = {}
+        self.set_memory_budget(2048)
 
     # --- opening -------------------------------------------------------------------------
 
@@ -84,8 +89,13 @@ class WhooshEngine(Engine):
         return cls(path, ix)
 
     def set_memory_budget(self, megabytes: int) -> None:
-        """Bound the writer's in-memory posting pool (the largest part of its memory)."""
-        self.writer_options["limitmb"] = max(32, int(megabytes))
+        """Share ``megabytes`` among the writer processes' posting pools (their largest part)."""
+        processes = WRITER_PROCS + (1 if WRITER_PROCS > 1 else 0)
+        limit = max(MIN_LIMITMB, min(MAX_LIMITMB, int(megabytes) // processes // RSS_PER_LIMITMB))
+        self.writer_options = {"limitmb": limit}
+        if WRITER_PROCS > 1:
+            self.writer_options.update(procs=WRITER_PROCS, multisegment=False,
+                                       subargs={"limitmb": limit})
 
     def use_library_writer_defaults(self) -> None:
         """Write with a plain ``ix.writer()``: Whoosh's defaults, the benchmark's reference."""
