@@ -171,3 +171,34 @@ def test_index_directory_is_owner_only_and_unsafe_ones_are_refused(built, tmp_pa
     os.chmod(index_dir, 0o777)
     refused = cables("stats", "--index", index_dir)
     assert refused.returncode == 1 and "unsafe" in refused.stderr and "Traceback" not in refused.stderr
+
+
+class _Stream:
+    def __init__(self, tty: bool) -> None:
+        self.tty, self.text = tty, ""
+
+    def isatty(self) -> bool:
+        return self.tty
+
+    def write(self, text: str) -> None:
+        self.text += text
+
+    def flush(self) -> None:
+        pass
+
+
+def test_progress_bar_only_on_a_terminal():
+    from indexer.progress import Progress, ProgressBar
+
+    state = Progress(files_done=3, files_total=12, cables=40, paragraphs=1200, commits=2,
+                     seconds=4.0)
+    piped, terminal = _Stream(False), _Stream(True)
+    ProgressBar(piped)(state)
+    bar = ProgressBar(terminal, interval=0)
+    bar(state)
+    assert piped.text == ""
+    assert terminal.text.startswith("\r[######")
+    assert "files 3/12" in terminal.text and "cables 40" in terminal.text
+    assert "paragraphs 1,200" in terminal.text and "300 par/s" in terminal.text
+    bar.finish()
+    assert terminal.text.endswith("\r")
