@@ -13,6 +13,7 @@ Rust's ideas of ``\\w`` and of lower case may differ there.
 
 from __future__ import annotations
 
+import functools
 import re
 import threading
 
@@ -86,25 +87,35 @@ def _natives() -> tuple[tantivy.TextAnalyzer, tantivy.TextAnalyzer]:
     return _native_stem, _native_words
 
 
-def native_ok(text: str, stem: bool = True) -> bool:
-    """True when tantivy's own analyzer yields exactly the Whoosh analyzer's tokens."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    native_stem, native_words = _natives()
-    if not text.isascii() and native_words.analyze(text) != words:
-        return False  # Rust's and Python's \\w or lower case differ somewhere in it
-    if not stem:
-        return True
+def native_check(text: str) -> tuple[bool, bool]:
+    """Whether tantivy's own analyzers yield exactly the Whoosh analyzers' tokens for
+    ``text``: (unstemmed words alike, stems alike)."""
+    if text.isascii():
+        words = _WORD.findall(text.lower())
+    else:
+        words = [w.lower() for w in _WORD.findall(text)]
+        native_stem, native_words = _natives()
+        if native_words.analyze(text) != words:
+            return False, False  # Rust's and Python's \\w or lower case differ in it
     distinct = set(words)
     new = distinct.difference(_known)
     if new:
+        native_stem, _words = _natives()
         with _lock:
             for word in new:
                 if native_stem.analyze(word) != [stem_word(word)]:
                     _divergent.add(word)
                 _known.add(word)
-    return _divergent.isdisjoint(distinct)
+    return True, _divergent.isdisjoint(distinct)
 
 
+def native_ok(text: str, stem: bool = True) -> bool:
+    """True when tantivy's own analyzer yields exactly the Whoosh analyzer's tokens."""
+    words_ok, stems_ok = native_check(text)
+    return stems_ok if stem else words_ok
+
+
+@functools.lru_cache(maxsize=256)  # a cable's subject and headings repeat in its paragraphs
 def pretokenized(text: str, stem: bool) -> tantivy.PreTokenizedString:
     """``text`` tokenized as the Whoosh analyzer does (\\w+, lowercase, stem), positions and
     offsets kept."""
@@ -140,9 +151,11 @@ def match_spans(text: str, stems: set[str], words: set[str]) -> list[tuple[int, 
     return spans
 
 
-def add_text(doc: tantivy.Document, field: str, text: str, stem: bool) -> None:
-    """Add a text value that tantivy will index with Whoosh's words and stems."""
-    if native_ok(text, stem):
+def add_text(doc: tantivy.Document, field: str, text: str, stem: bool,
+             native: bool | None = None) -> None:
+    """Add a text value that tantivy will index with Whoosh's words and stems (``native``:
+    whether tantivy's analyzer may do it, when the caller checked already)."""
+    if native if native is not None else native_ok(text, stem):
         doc.add_text(field, text)
     else:
         doc.add_pre_tokenized_text(field, pretokenized(text, stem))

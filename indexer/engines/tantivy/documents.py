@@ -17,7 +17,7 @@ import tantivy
 
 from ...model import Cable
 from ..whoosh import documents as whoosh_documents
-from .analysis import add_text
+from .analysis import add_text, native_check
 from .schema import DATE_FIELDS, INTEGER_FIELDS, KEYWORD_FIELDS, MULTI_VALUED, STEMMED_FIELDS
 
 decode_cable = whoosh_documents.decode_cable
@@ -70,11 +70,14 @@ def to_document(fields: dict[str, Any]) -> tantivy.Document:
         doc.add_integer("refid_key", key_of(fields["refid"]))
     if fields.get("id"):
         doc.add_integer("doc_key", key_of(fields["id"]))
-    for name in STEMMED_FIELDS:
-        if fields.get(name):
-            add_text(doc, name, fields[name], stem=True)
-    if fields.get("exact"):
-        add_text(doc, "exact", fields["exact"], stem=False)
+    texts = [fields[name] for name in (*STEMMED_FIELDS, "exact") if fields.get(name)]
+    if texts:  # one check covers every text field (exact holds the words of the others)
+        words_ok, stems_ok = native_check("\n".join(texts))
+        for name in STEMMED_FIELDS:
+            if fields.get(name):
+                add_text(doc, name, fields[name], stem=True, native=stems_ok)
+        if fields.get("exact"):
+            add_text(doc, "exact", fields["exact"], stem=False, native=words_ok)
     for name in ("in_summary", "in_comment"):
         if name in fields:
             doc.add_boolean(name, bool(fields[name]))
