@@ -317,7 +317,10 @@ class WhooshEngine(Engine):
                 continue
             column = reader.column_reader("created", translate=True)
             for docnum in docnums:
-                value = column[docnum]
+                try:
+                    value = column[docnum]
+                except (OverflowError, ValueError):  # no created date: a default out of range
+                    continue
                 if not isinstance(value, datetime) or value.year < 1900:
                     continue  # no created date: the column's default
                 low = value if low is None or value < low else low
