@@ -75,8 +75,10 @@ def run_one(name: str, cache: Path, memory_mb: int) -> dict:
         size = sum(p.stat().st_size for p in (Path(tmp) / "ix").iterdir())
         engine.close()
     self_usage = resource.getrusage(resource.RUSAGE_SELF)
+    self_cpu = time.process_time() - cpu
     return {"config": name, "writer_options": engine.writer_options, "seconds": seconds,
-            "cpu_seconds": time.process_time() - cpu + children.ru_utime + children.ru_stime,
+            "cpu_seconds": self_cpu + children.ru_utime + children.ru_stime,
+            "main_cpu_seconds": self_cpu, "load_average_1min": os.getloadavg()[0],
             "paragraphs": paragraphs,
             "text_mb": sum(len(c.body.encode("utf-8")) for c in cables) / 1e6,
             "peak_rss_mb": self_usage.ru_maxrss / 1024,
@@ -109,6 +111,8 @@ def main() -> None:
     parser.add_argument("--configs", default="ours,whoosh-default")
     parser.add_argument("--memory", type=int, default=2048)
     parser.add_argument("--no-cli", action="store_true")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="repeat the configurations, interleaved (a busy machine's load drifts)")
     parser.add_argument("--run", help=argparse.SUPPRESS)
     parser.add_argument("--cache", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -120,7 +124,7 @@ def main() -> None:
         info = parse_to_cache(args.input, cache)
         print(json.dumps({"input": str(args.input), "cpus": os.cpu_count(),
                           "load_average": os.getloadavg(), **info}))
-        for name in args.configs.split(","):
+        for name in args.configs.split(",") * args.rounds:
             out = subprocess.run([sys.executable, __file__, "--run", name, "--cache", str(cache),
                                   "--memory", str(args.memory)],
                                  capture_output=True, text=True, check=True)
