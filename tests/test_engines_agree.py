@@ -83,7 +83,8 @@ def draw_requests(corpus: Path, count: int = 120) -> list[SearchRequest]:
     queries += ["tags:PTER", "tags:PREL AND iran", "origin:london", "subject:nuclear",
                 "heading:summary", "created:[2009-08 to 2009-09] election", "level:secret",
                 "marking:C/NF", "international", "organization", "university", "added",
-                "strategic communications", '"violent extremism"', "NOT tags:PREL AND oil"]
+                "strategic communications", '"violent extremism"', "NOT tags:PREL AND oil",
+                "terorism", "goverment corruption", "pakistn~", "nucleer", "citedby:09STATE152009"]
     requests = [SearchRequest(query=q, limit=10) for q in queries]
     variants = []
     for i, request in enumerate(requests[:40]):
