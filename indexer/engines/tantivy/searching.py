@@ -137,6 +137,32 @@ def _with_whole_ties(searcher, q, want: int | None) -> list[tuple[float, Any]]:
         limit = min(limit * 4, want + MAX_TIE_FETCH)
 
 
+def _ties_newest_first(searcher, items: list[tuple[float, Any]]) -> list[tuple[float, Any]]:
+    """Hits in score order (as tantivy gives them), equal scores newest cable first.
+
+    Only the members of runs of equal scores need their dates, and only those runs are
+    sorted: cheap when most scores differ."""
+    n = len(items)
+    tied = [i for i in range(n) if (i and items[i][0] == items[i - 1][0])
+            or (i + 1 < n and items[i][0] == items[i + 1][0])]
+    if not tied:
+        return items
+    created = dict(zip(tied, _created(searcher, [items[i][1] for i in tied])))
+    out = list(items)
+    start = 0
+    while start < n:
+        end = start + 1
+        while end < n and items[end][0] == items[start][0]:
+            end += 1
+        if end - start > 1:
+            run = sorted(range(start, end), key=lambda i: (_newest_first(created[i]),
+                                                             items[i][1].segment_ord,
+                                                             items[i][1].doc))
+            out[start:end] = [items[i] for i in run]
+        start = end
+    return out
+
+
 def _created(searcher, addresses: list) -> list[int]:
     values = searcher.fast_field_values("created_ts", addresses) if addresses else []
     return [v if v is not None else None for v in values]
@@ -158,12 +184,7 @@ def _rank(searcher, schema, main, tier, sort: str, need: int | None) -> list[tup
             want = None if need is None else need - len(ranked)
             if want is not None and want <= 0:
                 break
-            items = _with_whole_ties(searcher, part, want)
-            created = _created(searcher, [a for _s, a in items])
-            order = sorted(range(len(items)), key=lambda i: (-items[i][0], _newest_first(created[i]),
-                                                              items[i][1].segment_ord,
-                                                              items[i][1].doc))
-            items = [items[i] for i in order]
+            items = _ties_newest_first(searcher, _with_whole_ties(searcher, part, want))
             ranked.extend(items if want is None else items[:want])
         return ranked
     total = count(searcher, main)
