@@ -53,8 +53,10 @@ def _assert_visible(level: str | None, ceiling: str) -> None:
     assert level is not None and level_rank(level) <= level_rank(ceiling), (level, ceiling)
 
 
-def check_search(archive, query: str, ceiling: str, tag: str | None, per_cable: bool, sort: str):
-    kwargs = {"tags": [tag] if tag else None, "per_cable": per_cable, "sort": sort}
+def check_search(archive, query: str, ceiling: str, tag: str | None, per_cable: bool, sort: str,
+                 since: str | None = None):
+    kwargs = {"tags": [tag] if tag else None, "per_cable": per_cable, "sort": sort,
+              "date_from": since}
     try:
         result = archive.search(query, max_level=ceiling, facets=True, limit=50, **kwargs)
     except QueryError:
@@ -65,6 +67,8 @@ def check_search(archive, query: str, ceiling: str, tag: str | None, per_cable: 
     levels = dict(result.facets["level"])
     assert all(level_rank(level) <= level_rank(ceiling) for level in levels)
     assert sum(levels.values()) == result.total
+    assert sum(c for _v, c in result.facets["classification"]) == result.total
+    assert all(c <= result.total for _v, c in result.facets["tags"])
     # the total is exactly the visible part of the unrestricted result
     everything = archive.search(query, limit=1000, **kwargs)
     if everything.total <= 1000 and not per_cable:
@@ -85,7 +89,8 @@ def test_random_searches_never_show_anything_above_the_ceiling(archive, vocabula
     tag = data.draw(st.sampled_from(TAGS), label="tag")
     per_cable = data.draw(st.booleans(), label="per_cable")
     sort = data.draw(st.sampled_from(["relevance", "date", "-date"]), label="sort")
-    result = check_search(archive, query, ceiling, tag, per_cable, sort)
+    since = data.draw(st.sampled_from([None, "2009-10", "2010"]), label="date_from")
+    result = check_search(archive, query, ceiling, tag, per_cable, sort, since)
     if not result or not result.hits:
         return
     hit = data.draw(st.sampled_from(result.hits), label="hit")
