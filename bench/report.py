@@ -79,9 +79,10 @@ def add_ratios(results: dict[str, Any]) -> None:
                       for k in LATENCY_FIGURES}
                 for cls in CLASSES}
         if data.get("queries"):
-            common = data["queries"]["common"]["p95_ms"]
-            data["facets_p95_over_common_p95"] = ratio(data["queries"]["facets"]["p95_ms"],
-                                                       common)
+            facets, common = data["queries"]["facets"], data["queries"]["common"]
+            data["facets_p95_over_common_p95"] = ratio(facets["p95_ms"], common["p95_ms"])
+            data["facets_cpu_p95_over_common_cpu_p95"] = ratio(facets.get("cpu_p95_ms"),
+                                                               common.get("cpu_p95_ms"))
 
 
 def write_json(results: dict[str, Any], path: Path) -> None:
@@ -162,9 +163,10 @@ def markdown(results: dict[str, Any]) -> str:
                              + ("" if name == BASELINE else _x(p95_ratio)))
             lines.append(f"| {cls} | " + " | ".join(cells) + " |")
     if searched:
-        lines += ["", "Facets p95 over the plain query's p95 (same words): " + "; ".join(
-            f"{n} ×{engines[n]['facets_p95_over_common_p95']:.2f}" for n in searched
-            if engines[n].get("facets_p95_over_common_p95") is not None) + "."]
+        lines += ["", "Facets p95 over the plain query's p95 (same words), wall / CPU: "
+                  + "; ".join(f"{n} ×{_ratio_text(engines[n].get('facets_p95_over_common_p95'))}"
+                              f" / ×{_ratio_text(engines[n].get('facets_cpu_p95_over_common_cpu_p95'))}"
+                              for n in searched) + "."]
         overlap = [f"{n} {_overlap(engines[n])}" for n in searched if n != BASELINE]
         if overlap:
             lines.append("Top-10 overlap with FTS5 (mean over queries, all classes): "
@@ -180,3 +182,7 @@ def _overlap(data: dict[str, Any]) -> str:
 
 def _load(values: list[float] | None) -> str:
     return "/".join(f"{v:.1f}" for v in values) if values else "unknown"
+
+
+def _ratio_text(value: float | None) -> str:
+    return "–" if value is None else f"{value:.2f}"
