@@ -72,8 +72,9 @@ class SearchResult(_Serialisable):
     ``total`` counts every matching paragraph under the filters and ceiling (with
     ``per_cable=True``: every matching cable). ``facets`` maps a facet name to
     ``(value, count)`` pairs over the whole filtered result, not the page: most frequent
-    first, except ``year`` and ``month`` (a date histogram, in date order). Paragraphs
-    without a value count under ``"(unknown)"``. ``suggestion`` is a corrected query when
+    first, except ``year`` and ``month`` (a date histogram, in date order); with
+    ``per_cable=True`` they count cables (each by its best paragraph). Paragraphs without a
+    value count under ``"(unknown)"``; ``tags`` counts every tag of a paragraph. ``suggestion`` is a corrected query when
     this one found little; ``notices`` say when a limit was applied (e.g. a wildcard cut).
     """
 
