@@ -155,9 +155,8 @@ def _ties_newest_first(searcher, items: list[tuple[float, Any]]) -> list[tuple[f
         while end < n and items[end][0] == items[start][0]:
             end += 1
         if end - start > 1:
-            run = sorted(range(start, end), key=lambda i: (_newest_first(created[i]),
-                                                             items[i][1].segment_ord,
-                                                             items[i][1].doc))
+            # stable: equal dates keep tantivy's order (by document address)
+            run = sorted(range(start, end), key=lambda i: _newest_first(created[i]))
             out[start:end] = [items[i] for i in run]
         start = end
     return out
@@ -211,16 +210,14 @@ def _scores_of(searcher, schema, main, keys: list[int]) -> dict[int, float]:
 
 
 def _per_cable(searcher, ranked: list[tuple[float, Any]]):
+    """The best paragraph of each cable, in rank order, and each cable's match count."""
     refid_keys = searcher.fast_field_values("refid_key", [a for _s, a in ranked]) if ranked else []
     counts = Counter(refid_keys)
-    seen: set[int] = set()
-    best, best_counts = [], []
-    for (score, address), key in zip(ranked, refid_keys):
-        if key not in seen:
-            seen.add(key)
-            best.append((score, address))
-            best_counts.append(counts[key])
-    return best, best_counts
+    first: dict[int, int] = {}
+    for i, key in enumerate(refid_keys):
+        first.setdefault(key, i)
+    order = list(first.values())  # first occurrences, in rank order
+    return [ranked[i] for i in order], [counts[refid_keys[i]] for i in order]
 
 
 # --- facets ---------------------------------------------------------------------------------
@@ -281,8 +278,10 @@ def _result(searcher, schema, request: SearchRequest, compiled: Compiled, main, 
     elif request.per_cable:
         ranked, counts = _per_cable(searcher, _rank(searcher, schema, main, tier, request.sort, None))
         total = len(ranked)
-        keys = searcher.fast_field_values("doc_key", [a for _s, a in ranked]) if ranked else []
-        units = Q.term_set_query(schema, "doc_key", keys) if keys else NOTHING
+        units = NOTHING
+        if request.facets and ranked:  # facets count the best paragraph of each cable
+            keys = searcher.fast_field_values("doc_key", [a for _s, a in ranked])
+            units = Q.term_set_query(schema, "doc_key", keys)
     else:
         ranked = _rank(searcher, schema, main, tier, request.sort, page * limit)
         total, units = count(searcher, main), main
