@@ -30,7 +30,8 @@ CONFIGS: dict[str, dict | None] = {
     "ours": None,
     "whoosh-default": {},
     "procs2": {"procs": 2, "limitmb": 256},
-    "procs2-multisegment": {"procs": 2, "multisegment": True, "limitmb": 256},
+    "procs2-multisegment": {"procs": 2, "multisegment": True, "limitmb": 128,
+                            "subargs": {"limitmb": 128}},
     "limitmb64": {"limitmb": 64},
     "limitmb512": {"limitmb": 512},
 }
