@@ -6,12 +6,25 @@ whole cables only, so a run killed at any point leaves the last committed index 
 since writing is idempotent (the same version again is "unchanged") re-running the same
 command finishes the job with exactly the result of an uninterrupted run.
 
-Writer settings, measured with bench/index_speed.py on cables-csv/cables-dev.csv
-(1,670 cables) on the 2-core CI machine: see MEASURED below.
+Writer settings, measured with ``python bench/index_speed.py --configs
+procs2-multisegment,whoosh-default,ours`` on cables-csv/cables-dev.csv (1,670 cables,
+13,830 paragraphs, 12.5 MB of text), 2 cores shared with other jobs (load 5):
+
+  settings                           wall s  CPU s  main-process CPU s  peak RSS MB
+  procs=2, multisegment, limitmb 128   73.9   55.5    1.6                74 + 2 x 240
+  Whoosh defaults (ix.writer())        71.0   48.7   48.7               244
+  procs=2, merged segment              103.6   70.1   25.0               91 + 2 x 237
+  limitmb 412 (one process)           same CPU as 128, 590 MB: a larger pool buys nothing
+
+On a busy machine no setting can use a second core, and the two-process writer only pays
+14% more CPU; with a core free its subprocesses share the work the single writer does
+alone, so it is the one chosen (engines/whoosh/engine.py). Parsing is ~5% of the work
+(2.3 CPU s for the same file) and runs in a worker process beside the writer.
 """
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 import os
 import queue
@@ -22,7 +35,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from .engines.base import Engine
+from .engines.base import Engine, IndexWriteFailed
 from .engines.registry import open_index, open_or_create_index
 from .lock import WriteLock
 from .model import Cable, ParseError
@@ -32,8 +45,6 @@ DEFAULT_MEMORY_MB = 2048
 DEFAULT_BATCH_CABLES = 2000
 DEFAULT_BATCH_PARAGRAPHS = 10_000
 SEND_CABLES = 50  # cables per message from a parse worker
-
-# MEASURED: filled in from bench/index_speed.py (see the report in the commit history).
 
 
 @dataclass
@@ -208,6 +219,18 @@ def writer_memory_mb(memory_mb: int, workers: int) -> int:
     return max(64, memory_mb - 170 - 100 * workers)
 
 
+@contextlib.contextmanager
+def _write_errors(index_dir: Path) -> Iterator[None]:
+    """A full disk or a read-only index becomes one clear error; the engines cancel the
+    commit under way, so the index stays as it was last committed."""
+    try:
+        yield
+    except OSError as exc:
+        reason = exc.strerror or str(exc)
+        raise IndexWriteFailed(f"cannot write index {index_dir}: {reason}; "
+                               "what was committed before is intact") from None
+
+
 def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
                 memory_mb: int = DEFAULT_MEMORY_MB, workers: int | None = None,
                 progress: Callable[[Progress], None] | None = None, wait: bool = False,
@@ -230,6 +253,16 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
              if inside_index not in f.resolve().parents]
     summary.files = len(files)
     workers = default_workers() if workers is None else max(0, workers)
+    with _write_errors(index_dir):
+        return _build(files, index_dir, summary, started, memory_mb=memory_mb, workers=workers,
+                      progress=progress, wait=wait, batch_cables=batch_cables,
+                      batch_paragraphs=batch_paragraphs, writer_settings=writer_settings,
+                      engine_name=engine_name)
+
+
+def _build(files: list[Path], index_dir: Path, summary: BuildSummary, started: float, *,
+           memory_mb: int, workers: int, progress, wait: bool, batch_cables: int,
+           batch_paragraphs: int, writer_settings: str, engine_name: str | None) -> BuildSummary:
     engine = open_or_create_index(index_dir, engine_name)
     try:
         with WriteLock(index_dir, wait=wait), _StopFlag() as stop:
@@ -301,7 +334,7 @@ def remove_cables(refids: Iterable[str], index_dir: str | Path, *, wait: bool = 
     summary = BuildSummary(index=str(index_dir))
     engine = open_index(index_dir)
     try:
-        with WriteLock(Path(index_dir), wait=wait):
+        with _write_errors(Path(index_dir)), WriteLock(Path(index_dir), wait=wait):
             report = engine.remove(refids)
             summary.removed = report.removed
             summary.commits = 1
@@ -315,7 +348,7 @@ def optimize_index(index_dir: str | Path, *, wait: bool = False) -> None:
     """Merge the index's segments into one."""
     engine = open_index(index_dir)
     try:
-        with WriteLock(Path(index_dir), wait=wait):
+        with _write_errors(Path(index_dir)), WriteLock(Path(index_dir), wait=wait):
             engine.optimize()
     finally:
         engine.close()

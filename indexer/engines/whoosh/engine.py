@@ -27,8 +27,9 @@ from .documents import (cable_document, decode_cable, paragraph_documents, versi
 from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, SCHEMA_VERSION, build_schema
 
 # Writer settings chosen by measurement (bench/index_speed.py; figures in indexer/build.py):
-# two writer processes where there are two cores (Whoosh's MpWriter: analysis and posting
-# pools in subprocesses, merged into one segment per commit), each pool at most 128 MB.
+# two writer processes where there are two cores (Whoosh's MpWriter: analysis, posting
+# pools and segment writing in subprocesses, each leaving its own segment: multisegment;
+# merging them in the main process cost 45% more CPU), each pool at most 128 MB.
 WRITER_PROCS = 2 if (os.cpu_count() or 1) >= 2 else 1
 MAX_LIMITMB = 128
 MIN_LIMITMB = 32
@@ -94,7 +95,7 @@ class WhooshEngine(Engine):
         limit = max(MIN_LIMITMB, min(MAX_LIMITMB, int(megabytes) // processes // RSS_PER_LIMITMB))
         self.writer_options = {"limitmb": limit}
         if WRITER_PROCS > 1:
-            self.writer_options.update(procs=WRITER_PROCS, multisegment=False,
+            self.writer_options.update(procs=WRITER_PROCS, multisegment=True,
                                        subargs={"limitmb": limit})
 
     def use_library_writer_defaults(self) -> None:
