@@ -103,7 +103,9 @@ def test_every_parsed_paragraph_is_indexed_once(corpus_build, parsed_corpus):
             assert {version_digest(c) for c in engine.versions(refid)} == set(versions)
         total = sum(len(v[max(v, key=lambda d: version_key(v[d].released, d))].paragraphs)
                     for v in parsed_corpus.values())
-        assert engine.stats()["paragraphs"] == total == summary.paragraphs
+        assert engine.stats()["paragraphs"] == total
+        # paragraphs written: a cable replaced by a later release in the same run counts twice
+        assert summary.paragraphs >= total
         assert summary.added == len(parsed_corpus)
         assert summary.cables == (summary.added + summary.replaced + summary.unchanged
                                   + summary.kept)
