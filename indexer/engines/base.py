@@ -32,6 +32,10 @@ class IndexBusy(IndexProblem):
     """Another process is writing to the index."""
 
 
+class IndexWriteFailed(IndexProblem):
+    """The index could not be written (disk full, read-only); its last commit is intact."""
+
+
 class IndexUnsafe(IndexProblem):
     """Index files writable by other users: opening them could run their code (pickle)."""
 
