@@ -256,9 +256,10 @@ class _Compiler:
         if len(words) > MAX_EXPANSION:
             frequency = self.vocabulary.frequency
             kept = sorted(words, key=lambda w: (-frequency("exact", w), w))[:MAX_EXPANSION]
+            # no count of the words: it would include words found only above a ceiling
             self.out.notices.append(
-                f"{shown} matches {len(words)} words; searched the {MAX_EXPANSION} most "
-                "frequent (make it longer to be precise)")
+                f"{shown} matches more than {MAX_EXPANSION} words; searched the "
+                f"{MAX_EXPANSION} most frequent (make it longer to be precise)")
             words = set(kept)
         if positive:
             self.out.words.update(words)

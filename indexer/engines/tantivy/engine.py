@@ -10,6 +10,7 @@ besides cablesearch's lock file. Search and ``similar`` live in ``searching.py``
 
 from __future__ import annotations
 
+import errno
 import os
 from collections import Counter
 from dataclasses import dataclass
@@ -33,7 +34,8 @@ Occur = tantivy.Occur
 DEFAULT_HEAP_MB = 256
 MIN_HEAP_MB_PER_THREAD = 16
 UNKNOWN = "(unknown)"
-MAX_BUCKETS = 60_000  # below tantivy's aggregation bucket limit (65,000)
+MAX_BUCKETS = 60_000
+LOW_SPACE_BYTES = 64 * 1024 * 1024  # below this, a failed write is put down to a full disk  # below tantivy's aggregation bucket limit (65,000)
 
 
 @dataclass
@@ -65,6 +67,7 @@ class TantivyEngine(Engine):
         self.heap_mb = DEFAULT_HEAP_MB
         self.library_defaults = False
         self._meta_seen: tuple | None = None
+        self._shadow = None  # a read-only index is read through a directory of symlinks
 
     # --- opening -------------------------------------------------------------------------
 
@@ -83,16 +86,15 @@ class TantivyEngine(Engine):
             raise IndexMissing(f"no index at {path}: build one with `cables index PATH --index {path}`")
         ensure_private(path)
         try:
-            if not tantivy.Index.exists(str(path)) or not tantivy.Index.is_compatible(str(path)):
-                raise IndexIncompatible(f"{path} is not a usable tantivy index "
-                                        "(written by another tantivy version?): rebuild it")
-            index = tantivy.Index.open(str(path))
+            index, shadow = _open_index(path)
         except (OSError, ValueError) as exc:
             raise IndexIncompatible(f"{path} is not a usable tantivy index ({exc})") from None
         if _field_names(path) != _schema_names():
             raise IndexIncompatible(f"{path}: the tantivy schema differs from this version's: "
                                     "rebuild it with `cables index PATH --index NEWDIR`")
-        return cls(path, index)
+        engine = cls(path, index)
+        engine._shadow = shadow
+        return engine
 
     def set_memory_budget(self, megabytes: int) -> None:
         self.heap_mb = max(MIN_HEAP_MB_PER_THREAD * self.threads, int(megabytes))
@@ -119,6 +121,9 @@ class TantivyEngine(Engine):
         if self._writer is not None:
             writer, self._writer = self._writer, None
             writer.wait_merging_threads()
+        if self._shadow is not None:
+            self._shadow.cleanup()
+            self._shadow = None
 
     # --- writing -------------------------------------------------------------------------
 
@@ -131,18 +136,35 @@ class TantivyEngine(Engine):
                     else:
                         self._writer = self.index.writer(heap_size=self.heap_mb * 1_000_000,
                                                          num_threads=self.threads)
-            except ValueError as exc:
+            except (ValueError, OSError) as exc:
                 if "LockBusy" in str(exc):
                     raise IndexBusy(f"index {self.path} is being written by another process") from None
-                raise
+                raise self._write_error(exc) from None
         return self._writer
+
+    def _write_error(self, exc: BaseException) -> OSError:
+        """Tantivy reports a full disk or a read-only directory as a killed writer: say which,
+        as the OSError the build turns into one clear line (the last commit is intact)."""
+        self._writer = None  # a failed writer cannot be used again
+        try:
+            info = os.statvfs(self.path)
+        except OSError as err:
+            return err
+        if info.f_flag & os.ST_RDONLY or not os.access(self.path, os.W_OK):
+            return OSError(errno.EROFS, "Read-only file system")
+        if info.f_bavail * info.f_frsize < LOW_SPACE_BYTES:
+            return OSError(errno.ENOSPC, "No space left on device")
+        return OSError(errno.EIO, f"tantivy could not write: {exc}")
 
     def _commit(self, writer: tantivy.IndexWriter) -> None:
         try:
             with private_files():
                 writer.commit()
+        except (ValueError, OSError) as exc:
+            _rollback(writer)
+            raise self._write_error(exc) from None
         except BaseException:
-            writer.rollback()
+            _rollback(writer)
             raise
         self.index.reload()
 
@@ -162,8 +184,11 @@ class TantivyEngine(Engine):
         try:
             for plan in plans:
                 self._apply(writer, plan, report)
+        except (ValueError, OSError) as exc:
+            _rollback(writer)
+            raise self._write_error(exc) from None
         except BaseException:
-            writer.rollback()
+            _rollback(writer)
             raise
         self._commit(writer)
         return report
@@ -343,6 +368,40 @@ class TantivyEngine(Engine):
             "segments": self.searcher().num_segments,
             "size_bytes": sum(p.stat().st_size for p in files),
         }
+
+
+def _checked_open(directory: str) -> tantivy.Index:
+    if not tantivy.Index.exists(directory) or not tantivy.Index.is_compatible(directory):
+        raise IndexIncompatible(f"{directory} is not a usable tantivy index "
+                                "(written by another tantivy version?): rebuild it")
+    return tantivy.Index.open(directory)
+
+
+def _open_index(path: Path):
+    """Open the index; on a read-only file system, through a temporary directory of symbolic
+    links to its files, since tantivy's reader creates a lock file beside meta.json."""
+    try:
+        return _checked_open(str(path)), None
+    except (OSError, ValueError) as exc:
+        if "Read-only file system" not in str(exc) and "ReadOnlyFilesystem" not in str(exc):
+            raise
+    import tempfile
+    shadow = tempfile.TemporaryDirectory(prefix="cablesearch-ro-")
+    for entry in path.iterdir():
+        if entry.is_file() and not entry.name.startswith(".tantivy-"):
+            os.symlink(entry.resolve(), Path(shadow.name) / entry.name)
+    try:
+        return _checked_open(shadow.name), shadow
+    except BaseException:
+        shadow.cleanup()
+        raise
+
+
+def _rollback(writer: tantivy.IndexWriter) -> None:
+    try:
+        writer.rollback()
+    except (ValueError, OSError):
+        pass  # a killed writer has nothing to roll back: its work never reached a commit
 
 
 def _field_names(path: Path) -> set[str]:
