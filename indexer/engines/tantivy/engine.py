@@ -352,7 +352,6 @@ class TantivyEngine(Engine):
         first, last = self._date_range()
         tags = self._count_values(KIND_CABLE, "tags")
         tags.pop(UNKNOWN, None)
-        files = [p for p in self.path.iterdir() if p.is_file()]
         return {
             "engine": self.name,
             "cables": self._count(KIND_CABLE),
@@ -366,7 +365,7 @@ class TantivyEngine(Engine):
             "top_origins": self._count_values(KIND_CABLE, "origin").most_common(20),
             "top_tags": tags.most_common(20),
             "segments": self.searcher().num_segments,
-            "size_bytes": sum(p.stat().st_size for p in files),
+            "size_bytes": _size_on_disk(self.path),
         }
 
 
@@ -395,6 +394,19 @@ def _open_index(path: Path):
     except BaseException:
         shadow.cleanup()
         raise
+
+
+def _size_on_disk(path: Path) -> int:
+    """Bytes of the index's files (a writer may remove temporary files meanwhile)."""
+    total = 0
+    for entry in path.iterdir():
+        try:
+            info = entry.stat()
+        except FileNotFoundError:
+            continue
+        if not entry.is_symlink() and info.st_mode & 0o170000 == 0o100000:
+            total += info.st_size
+    return total
 
 
 def _rollback(writer: tantivy.IndexWriter) -> None:
