@@ -17,13 +17,13 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
-from typing import Callable
+from typing import Callable, Iterable
 
 import tantivy
 from whoosh import query
 from whoosh.support.levenshtein import distance
 
+from ..compiling import CONTENT_FIELDS, KEYWORD_FIELDS, Compiled, CompilerBase, KeywordValues
 from ..querylang import ParsedQuery
 from .analysis import token_positions, whoosh_stems
 from .documents import stored_fields
@@ -31,17 +31,7 @@ from .documents import stored_fields
 Q = tantivy.Query
 Occur = tantivy.Occur
 
-CONTENT_FIELDS = {
-    "any": ("text", "heading", "subject"),
-    "text": ("text",),
-    "heading": ("heading",),
-    "subject": ("subject",),
-}
 FIELD_BOOSTS = {"subject": 0.2, "heading": 0.5}  # Whoosh schema's field_boost
-KEYWORD_FIELDS = ("tags", "origin", "refid", "marking", "classification", "level", "caveats",
-                  "cites")
-MAX_EXPANSION = 64
-MAX_KEYWORD_VALUES = 200
 
 
 class _Nothing:
@@ -51,21 +41,12 @@ class _Nothing:
 NOTHING = _Nothing()
 
 
-@dataclass
-class Compiled:
-    query: tantivy.Query | _Nothing
-    tier: tantivy.Query | None = None  # matches when the paragraph's own text matches
-    stems: set[str] = field(default_factory=set)
-    words: set[str] = field(default_factory=set)
-    notices: list[str] = field(default_factory=list)
-
-
-class Vocabulary:
+class Vocabulary(KeywordValues):
     """The index's words and keyword values (term dictionaries), cached per searcher state."""
 
     def __init__(self, searcher: tantivy.Searcher) -> None:
+        super().__init__()
         self.searcher = searcher
-        self._values: dict[str, dict[str, list[str]]] = {}
 
     def exists(self, fieldname: str, value: str) -> bool:
         return self.searcher.doc_freq(fieldname, value) > 0
@@ -76,31 +57,8 @@ class Vocabulary:
     def with_prefix(self, fieldname: str, prefix: str) -> list[tuple[str, int]]:
         return self.searcher.terms_with_prefix(fieldname, prefix)
 
-    def values(self, fieldname: str) -> dict[str, list[str]]:
-        if fieldname not in self._values:
-            mapping: dict[str, list[str]] = {}
-            for value, _count in sorted(self.with_prefix(fieldname, "")):
-                mapping.setdefault(value.lower(), []).append(value)
-            self._values[fieldname] = mapping
-        return self._values[fieldname]
-
-    def resolve(self, fieldname: str, value: str) -> list[str]:
-        """Indexed values equal to ``value`` ignoring case; else values containing it as words."""
-        for candidate in (value, value.upper()):
-            if self.exists(fieldname, candidate):
-                return [candidate]
-        mapping = self.values(fieldname)
-        key = " ".join(value.lower().split())
-        if key in mapping:
-            return list(mapping[key])
-        words = re.compile(r"(?<!\w)" + re.escape(key) + r"(?!\w)")
-        found = [v for k, vs in mapping.items() if words.search(k) for v in vs]
-        return sorted(found)[:MAX_KEYWORD_VALUES]
-
-    def match(self, fieldname: str, pattern: str) -> list[str]:
-        regex = re.compile(fnmatch.translate(pattern.lower()))
-        found = [v for k, vs in self.values(fieldname).items() if regex.match(k) for v in vs]
-        return sorted(found)[:MAX_KEYWORD_VALUES]
+    def indexed_values(self, fieldname: str) -> Iterable[str]:
+        return (value for value, _count in sorted(self.with_prefix(fieldname, "")))
 
     def verified_near(self, candidates: tantivy.Query, fieldname: str, words: list[str],
                       slop: int) -> list[int]:
@@ -130,7 +88,7 @@ class Vocabulary:
                 if abs(len(w) - len(text)) <= maxdist and distance(w, text, limit=maxdist) <= maxdist}
 
 
-class _Compiler:
+class _Compiler(CompilerBase):
     def __init__(self, schema: tantivy.Schema, vocabulary: Vocabulary,
                  cited: Callable[[str], list[str]]) -> None:
         self.schema = schema
@@ -200,10 +158,8 @@ class _Compiler:
         if not stems:
             return NOTHING
         fields = CONTENT_FIELDS[node.fieldname]
-        if positive:
-            self.out.stems.update(stems)
-            if "text" in fields:
-                self.tier.append(_all_of([self.term_query("text", s) for s in stems]))
+        self.note_stems(stems, fields, positive,
+                        lambda: _all_of([self.term_query("text", s) for s in stems]))
         return _boosted(_any_of([self.field_term(f, stems) for f in fields]), node.boost)
 
     def phrase_on(self, fieldname: str, words: list[str], slop: int):
@@ -232,10 +188,8 @@ class _Compiler:
         if not stems:
             return NOTHING
         fields = CONTENT_FIELDS[node.fieldname]
-        if positive:
-            self.out.stems.update(stems)
-            if "text" in fields:
-                self.tier.append(self.phrase_on("text", stems, node.slop))
+        self.note_stems(stems, fields, positive,
+                        lambda: self.phrase_on("text", stems, node.slop))
         per_field = [_boosted(self.phrase_on(f, stems, node.slop), FIELD_BOOSTS.get(f, 1.0))
                      for f in fields]
         return _boosted(_any_of(per_field), node.boost)
@@ -253,14 +207,7 @@ class _Compiler:
         return self.expanded(node, pattern, words, positive)
 
     def expanded(self, node: query.Query, shown: str, words: set[str], positive: bool):
-        if len(words) > MAX_EXPANSION:
-            frequency = self.vocabulary.frequency
-            kept = sorted(words, key=lambda w: (-frequency("exact", w), w))[:MAX_EXPANSION]
-            # no count of the words: it would include words found only above a ceiling
-            self.out.notices.append(
-                f"{shown} matches more than {MAX_EXPANSION} words; searched the "
-                f"{MAX_EXPANSION} most frequent (make it longer to be precise)")
-            words = set(kept)
+        words = self.most_frequent(words, shown, lambda w: self.vocabulary.frequency("exact", w))
         if positive:
             self.out.words.update(words)
             self.tier.extend(self.term_query("text", s) for w in sorted(words)

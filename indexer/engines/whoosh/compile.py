@@ -15,73 +15,30 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from dataclasses import dataclass, field
+from typing import Iterable
 
 from whoosh import query
 
+from ..compiling import CONTENT_FIELDS, KEYWORD_FIELDS, Compiled, CompilerBase
+from ..compiling import KeywordValues as _KeywordValues
 from ..querylang import ParsedQuery
 from .citations import cited_by_query
 
-CONTENT_FIELDS = {
-    "any": ("text", "heading", "subject"),
-    "text": ("text",),
-    "heading": ("heading",),
-    "subject": ("subject",),
-}
-KEYWORD_FIELDS = ("tags", "origin", "refid", "marking", "classification", "level", "caveats",
-                  "cites")
-MAX_EXPANSION = 64
-MAX_KEYWORD_VALUES = 200
-
-
-@dataclass
-class Compiled:
-    """A Whoosh query plus what ranking and highlighting need to know about it."""
-
-    query: query.Query
-    tier: query.Query | None = None  # matches when the paragraph's own text matches
-    stems: set[str] = field(default_factory=set)  # stemmed words to highlight
-    words: set[str] = field(default_factory=set)  # exact (unstemmed) words to highlight
-    notices: list[str] = field(default_factory=list)
-
-
-class KeywordValues:
-    """Case-insensitive lookup of keyword-field values, cached per index generation."""
+class KeywordValues(_KeywordValues):
+    """Keyword-field values read from a Whoosh reader's lexicon."""
 
     def __init__(self, reader) -> None:
+        super().__init__()
         self._reader = reader
-        self._maps: dict[str, dict[str, list[str]]] = {}
 
-    def values(self, fieldname: str) -> dict[str, list[str]]:
-        if fieldname not in self._maps:
-            mapping: dict[str, list[str]] = {}
-            for btext in self._reader.lexicon(fieldname):
-                value = btext.decode("utf-8")
-                mapping.setdefault(value.lower(), []).append(value)
-            self._maps[fieldname] = mapping
-        return self._maps[fieldname]
+    def exists(self, fieldname: str, value: str) -> bool:
+        return (fieldname, value) in self._reader
 
-    def resolve(self, fieldname: str, value: str) -> list[str]:
-        """Indexed values equal to ``value`` ignoring case; else values containing it as words."""
-        for candidate in (value, value.upper()):
-            if (fieldname, candidate) in self._reader:
-                return [candidate]
-        mapping = self.values(fieldname)
-        key = " ".join(value.lower().split())
-        if key in mapping:
-            return list(mapping[key])
-        words = re.compile(r"(?<!\w)" + re.escape(key) + r"(?!\w)")
-        found = [v for k, vs in mapping.items() if words.search(k) for v in vs]
-        return sorted(found)[:MAX_KEYWORD_VALUES]
-
-    def match(self, fieldname: str, pattern: str) -> list[str]:
-        """Indexed values matching a shell-style pattern, ignoring case."""
-        regex = re.compile(fnmatch.translate(pattern.lower()))
-        found = [v for k, vs in self.values(fieldname).items() if regex.match(k) for v in vs]
-        return sorted(found)[:MAX_KEYWORD_VALUES]
+    def indexed_values(self, fieldname: str) -> Iterable[str]:
+        return (btext.decode("utf-8") for btext in self._reader.lexicon(fieldname))
 
 
-class _Compiler:
+class _Compiler(CompilerBase):
     def __init__(self, searcher, keywords: KeywordValues) -> None:
         self.searcher = searcher
         self.reader = searcher.reader()
@@ -137,10 +94,8 @@ class _Compiler:
         if not stems:
             return query.NullQuery
         fields = CONTENT_FIELDS[node.fieldname]
-        if positive:
-            self.out.stems.update(stems)
-            if "text" in fields:
-                self.tier.append(_all_of([query.Term("text", s) for s in stems]))
+        self.note_stems(stems, fields, positive,
+                        lambda: _all_of([query.Term("text", s) for s in stems]))
         per_field = [_all_of([query.Term(f, s) for s in stems]) for f in fields]
         return _boosted(_any_of(per_field), node.boost)
 
@@ -154,10 +109,7 @@ class _Compiler:
         if not stems:
             return query.NullQuery
         fields = CONTENT_FIELDS[node.fieldname]
-        if positive:
-            self.out.stems.update(stems)
-            if "text" in fields:
-                self.tier.append(_phrase("text", stems, node.slop))
+        self.note_stems(stems, fields, positive, lambda: _phrase("text", stems, node.slop))
         return _boosted(_any_of([_phrase(f, stems, node.slop) for f in fields]), node.boost)
 
     def fuzzy(self, node: query.FuzzyTerm, positive: bool) -> query.Query:
@@ -177,14 +129,7 @@ class _Compiler:
         return self.expanded(node, pattern, words, positive)
 
     def expanded(self, node: query.Query, shown: str, words: set[str], positive: bool):
-        if len(words) > MAX_EXPANSION:
-            frequency = self.reader.doc_frequency
-            kept = sorted(words, key=lambda w: (-frequency("exact", w), w))[:MAX_EXPANSION]
-            # no count of the words: it would include words found only above a ceiling
-            self.out.notices.append(
-                f"{shown} matches more than {MAX_EXPANSION} words; searched the "
-                f"{MAX_EXPANSION} most frequent (make it longer to be precise)")
-            words = set(kept)
+        words = self.most_frequent(words, shown, lambda w: self.reader.doc_frequency("exact", w))
         if positive:
             self.out.words.update(words)
             self.tier.extend(query.Term("text", s) for w in sorted(words) for s in self.stem(w))
