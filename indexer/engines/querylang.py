@@ -257,3 +257,16 @@ def positive_leaves(tree: query.Query):
         return
     for child in tree.children():
         yield from positive_leaves(child)
+
+
+def plain_words(parsed: ParsedQuery) -> list[str]:
+    """The positive plain words (3+ letters) a did-you-mean may correct, in query order."""
+    words: list[str] = []
+    for leaf in positive_leaves(parsed.tree):
+        if isinstance(leaf, query.Term) and leaf.fieldname in ("any", "text", "heading",
+                                                                "subject", "exact"):
+            if leaf.text.isalpha() and len(leaf.text) >= 3 and leaf.text not in words:
+                words.append(leaf.text)
+        elif isinstance(leaf, query.Phrase) and leaf.fieldname != "exact":
+            words.extend(w for w in leaf.words if w.isalpha() and len(w) >= 3 and w not in words)
+    return words
