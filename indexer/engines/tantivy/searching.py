@@ -12,14 +12,13 @@ little matched.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date, datetime, time
 from math import log
 from typing import Any
 
 import tantivy
 
-from ...model import LEVELS, normalize_level
 from ..base import EngineHit, EngineResult, QueryError, SearchRequest
+from ..filtering import filter_clauses
 from ..querylang import parse_query
 from ..whoosh.analysis import stemming_analyzer
 from ..whoosh.highlight import snippet
@@ -46,15 +45,6 @@ _ANALYZER = stemming_analyzer()
 
 # --- filters --------------------------------------------------------------------------------
 
-def ceiling_rank(max_level: str | None) -> int | None:
-    if not max_level:
-        return None
-    try:
-        return LEVELS.index(normalize_level(max_level))
-    except ValueError as exc:
-        raise QueryError(str(exc)) from None
-
-
 def _values(schema, field: str, values: list[str]):
     if not values:
         return Q.empty_query()
@@ -63,34 +53,15 @@ def _values(schema, field: str, values: list[str]):
     return Q.boolean_query([(Occur.Should, Q.term_query(schema, field, v)) for v in values])
 
 
-def _day(value: date | None, at: time) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        value = value.date()
-    return datetime.combine(value, at)
-
-
 def filter_query(schema, request: SearchRequest, vocabulary: Vocabulary) -> tantivy.Query:
     """Paragraphs at or below the ceiling that pass every filter (unscored)."""
-    parts = [Q.term_query(schema, "kind", KIND_PARAGRAPH)]
-    rank = ceiling_rank(request.max_level)
-    if rank is not None:
-        parts.append(Q.range_query(schema, "level_rank", tantivy.FieldType.Integer, None, rank))
-    for tag in request.tags:
-        parts.append(_values(schema, "tags", vocabulary.resolve("tags", tag)))
-    if request.level:
-        parts.append(Q.term_query(schema, "level", LEVELS[ceiling_rank(request.level)]))
-    for name in ("origin", "classification", "marking"):
-        value = getattr(request, name)
-        if value:
-            parts.append(_values(schema, name, vocabulary.resolve(name, value)))
-    if request.date_from or request.date_to:
-        start = _day(request.date_from, time.min)
-        end = _day(request.date_to, time.max)
-        if start and end and start > end:
-            raise QueryError("the date range runs backwards: --from is after --to")
-        parts.append(date_range(schema, start, end))
+    parts = filter_clauses(
+        request, vocabulary, Q.term_query(schema, "kind", KIND_PARAGRAPH),
+        at_most_rank=lambda rank: Q.range_query(schema, "level_rank",
+                                                tantivy.FieldType.Integer, None, rank),
+        term=lambda name, value: Q.term_query(schema, name, value),
+        any_value=lambda name, values: _values(schema, name, values),
+        created_between=lambda start, end: date_range(schema, start, end))
     return Q.boolean_query([(Occur.Must, p) for p in parts])
 
 

@@ -19,14 +19,13 @@ from __future__ import annotations
 import threading
 import weakref
 from collections import Counter, OrderedDict
-from datetime import date, datetime, time
 from typing import Any, Iterable
 
 from whoosh import query
 from whoosh.classify import Bo1Model
 
-from ...model import LEVELS, normalize_level
 from ..base import EngineHit, EngineResult, QueryError, SearchRequest
+from ..filtering import ceiling_rank, filter_clauses
 from ..querylang import parse_query
 from .compile import Compiled, KeywordValues, compile_query
 from .highlight import match_spans, snippet
@@ -123,43 +122,13 @@ def _state(index) -> _IndexState:
 
 # --- filters: the allowed docset ------------------------------------------------------------
 
-def ceiling_rank(max_level: str | None) -> int | None:
-    if not max_level:
-        return None
-    try:
-        return LEVELS.index(normalize_level(max_level))
-    except ValueError as exc:
-        raise QueryError(str(exc)) from None
-
-
 def _filter_query(request: SearchRequest, keywords: KeywordValues) -> query.Query:
-    parts: list[query.Query] = [query.Term("kind", KIND_PARAGRAPH)]
-    rank = ceiling_rank(request.max_level)
-    if rank is not None:
-        parts.append(query.NumericRange("level_rank", None, rank))
-    for tag in request.tags:
-        parts.append(_values("tags", keywords.resolve("tags", tag)))
-    if request.level:
-        parts.append(query.Term("level", LEVELS[ceiling_rank(request.level)]))
-    for name in ("origin", "classification", "marking"):
-        value = getattr(request, name)
-        if value:
-            parts.append(_values(name, keywords.resolve(name, value)))
-    if request.date_from or request.date_to:
-        start = _day(request.date_from, time.min)
-        end = _day(request.date_to, time.max)
-        if start and end and start > end:
-            raise QueryError("the date range runs backwards: --from is after --to")
-        parts.append(query.DateRange("created", start, end))
+    parts: list[query.Query] = filter_clauses(
+        request, keywords, query.Term("kind", KIND_PARAGRAPH),
+        at_most_rank=lambda rank: query.NumericRange("level_rank", None, rank),
+        term=query.Term, any_value=_values,
+        created_between=lambda start, end: query.DateRange("created", start, end))
     return query.And(parts)
-
-
-def _day(value: date | None, at: time) -> datetime | None:
-    if value is None:
-        return None
-    if isinstance(value, datetime):
-        value = value.date()
-    return datetime.combine(value, at)
 
 
 def _values(field: str, values: list[str]) -> query.Query:
