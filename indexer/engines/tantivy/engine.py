@@ -13,17 +13,17 @@ from __future__ import annotations
 import errno
 import os
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import tantivy
 
 from ...model import Cable, LEVELS
-from ...versions import version_digest, version_key
+from ...versions import version_digest
 from ..base import (Engine, EngineResult, IndexBusy, IndexIncompatible, IndexMissing,
                     SearchRequest, WriteReport)
 from ..safety import ensure_private, make_private_dir, private_files
+from ..writing import Known, Plan, apply_plan, plan_write, stored_version_key
 from . import analysis
 from .documents import (cable_document, decode_cable, demoted, paragraph_documents,
                         stored_fields, version_document, version_id)
@@ -36,21 +36,6 @@ MIN_HEAP_MB_PER_THREAD = 16
 UNKNOWN = "(unknown)"
 MAX_BUCKETS = 60_000
 LOW_SPACE_BYTES = 64 * 1024 * 1024  # below this, a failed write is put down to a full disk  # below tantivy's aggregation bucket limit (65,000)
-
-
-@dataclass
-class _Known:
-    key: tuple[str, str] | None = None
-    stored: dict[str, Any] | None = None
-
-
-@dataclass
-class _Plan:
-    refid: str
-    known: _Known
-    digest: str | None
-    winner: Cable | None
-    others: dict[str, Cable]
 
 
 class TantivyEngine(Engine):
@@ -197,51 +182,30 @@ class TantivyEngine(Engine):
         hits = searcher.search(Q.term_query(self.schema, "id", doc_id), 1, count=False).hits
         return stored_fields(searcher.doc(hits[0][1])) if hits else None
 
-    def _known(self, searcher, refid: str) -> _Known:
+    def _known(self, searcher, refid: str) -> Known:
         stored = self._stored_by_id(searcher, refid)
         if stored is None or stored.get("kind") != KIND_CABLE:
-            return _Known()
-        released = stored.get("released")
-        return _Known(version_key(released.date() if released else None, stored["digest"]), stored)
+            return Known()
+        return Known(stored_version_key(stored), stored)
 
     def _exists(self, searcher, doc_id: str) -> bool:
         return searcher.search(Q.term_query(self.schema, "id", doc_id), 1, count=True).count > 0
 
     def _plan(self, searcher, refid: str, candidates: dict[str, Cable],
-              report: WriteReport) -> _Plan | None:
-        known = self._known(searcher, refid)
-        new: dict[str, Cable] = {}
-        for digest, cable in candidates.items():
-            seen = (known.key is not None and digest == known.key[1]) or self._exists(
-                searcher, version_id(refid, digest))
-            if seen:
-                report.unchanged += 1
-            else:
-                new[digest] = cable
-        if not new:
-            return None
-        best: str | None = max(new, key=lambda d: version_key(new[d].released, d))
-        if known.key is not None and version_key(new[best].released, best) <= known.key:
-            best = None
-        winner = new.pop(best) if best is not None else None
-        return _Plan(refid, known, best, winner, new)
+              report: WriteReport) -> Plan | None:
+        return plan_write(refid, self._known(searcher, refid), candidates,
+                          lambda digest: self._exists(searcher, version_id(refid, digest)),
+                          report)
 
-    def _apply(self, writer: tantivy.IndexWriter, plan: _Plan, report: WriteReport) -> None:
-        if plan.winner is not None:
-            if plan.known.key is None:
-                report.added += 1
-            else:
-                report.replaced += 1
-                writer.delete_documents_by_query(self._kind_of(KIND_PARAGRAPH, plan.refid))
-                writer.delete_documents_by_term("id", plan.refid)
-                writer.add_document(demoted(plan.known.stored))
-            for doc in paragraph_documents(plan.winner):
-                writer.add_document(doc)
-                report.paragraphs += 1
-            writer.add_document(cable_document(plan.winner, plan.digest))
-        for digest, cable in plan.others.items():
-            report.kept_newer += 1
-            writer.add_document(version_document(cable, digest))
+    def _apply(self, writer: tantivy.IndexWriter, plan: Plan, report: WriteReport) -> None:
+        def replace_current(plan: Plan) -> None:
+            writer.delete_documents_by_query(self._kind_of(KIND_PARAGRAPH, plan.refid))
+            writer.delete_documents_by_term("id", plan.refid)
+            writer.add_document(demoted(plan.known.stored))
+
+        apply_plan(plan, report, add=writer.add_document, replace_current=replace_current,
+                   paragraph_documents=paragraph_documents, cable_document=cable_document,
+                   version_document=version_document)
 
     def _kind_of(self, kind: str, refid: str) -> tantivy.Query:
         return Q.boolean_query([(Occur.Must, Q.term_query(self.schema, "kind", kind)),
@@ -294,8 +258,7 @@ class TantivyEngine(Engine):
         stored = self._stored_where(self._kind_of(KIND_VERSION, refid))
         current = self._stored_where(self._kind_of(KIND_CABLE, refid))
         stored.extend(current)
-        stored.sort(key=lambda s: version_key(s["released"].date() if s.get("released") else None,
-                                              s["digest"]))
+        stored.sort(key=stored_version_key)
         return [decode_cable(s["payload"]) for s in stored]
 
     def citing(self, refid: str) -> list[str]:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -17,11 +16,12 @@ from whoosh.index import EmptyIndexError, IndexVersionError
 from whoosh.query import And, Term
 
 from ...model import Cable, LEVELS
-from ...versions import version_digest, version_key
+from ...versions import version_digest
 from ..base import (Engine, EngineResult, IndexIncompatible, IndexMissing, SearchRequest,
                     WriteReport)
 from ..safety import ensure_private, make_private_dir, private_files
 from . import patches  # noqa: F401  (Whoosh fixes, applied on import)
+from ..writing import Known, Plan, apply_plan, plan_write, stored_version_key
 from .mpwriter import open_writer
 from .documents import (cable_document, decode_cable, paragraph_documents, version_document,
                         version_id)
@@ -35,26 +35,6 @@ WRITER_PROCS = 2 if (os.cpu_count() or 1) >= 2 else 1
 MAX_LIMITMB = 128
 MIN_LIMITMB = 32
 RSS_PER_LIMITMB = 2  # measured: a sub-writer peaks at ~240 MB RSS with limitmb 128
-
-
-@dataclass
-class _Known:
-    """What the index holds for one refid before a write."""
-
-    docnum: int | None = None  # the cable document
-    key: tuple[str, str] | None = None  # its version key
-    stored: dict[str, Any] | None = None
-
-
-@dataclass
-class _Plan:
-    """One cable's write: the winning new version (if any) and the versions to keep."""
-
-    refid: str
-    known: _Known
-    digest: str | None
-    winner: Cable | None
-    others: dict[str, Cable]
 
 
 class WhooshEngine(Engine):
@@ -149,53 +129,31 @@ class WhooshEngine(Engine):
                 raise
         return report
 
-    def _known(self, searcher, refid: str) -> _Known:
+    def _known(self, searcher, refid: str) -> Known:
         docnum = searcher.document_number(id=refid)
         if docnum is None:
-            return _Known()
+            return Known()
         stored = searcher.stored_fields(docnum)
-        released = stored.get("released")
-        return _Known(docnum, version_key(released.date() if released else None, stored["digest"]),
-                      stored)
+        return Known(stored_version_key(stored), stored)
 
     def _plan(self, searcher, refid: str, candidates: dict[str, Cable],
-              report: WriteReport) -> _Plan | None:
+              report: WriteReport) -> Plan | None:
         """What to do with the versions of one cable a batch brings (None: all seen before)."""
-        known = self._known(searcher, refid)
-        new: dict[str, Cable] = {}
-        for digest, cable in candidates.items():
-            seen = (known.key is not None and digest == known.key[1]) or (
-                searcher.document_number(id=version_id(refid, digest)) is not None)
-            if seen:
-                report.unchanged += 1
-            else:
-                new[digest] = cable
-        if not new:
-            return None
-        best: str | None = max(new, key=lambda d: version_key(new[d].released, d))
-        if known.key is not None and version_key(new[best].released, best) <= known.key:
-            best = None  # the indexed version is newer: keep every new one as a version
-        winner = new.pop(best) if best is not None else None
-        return _Plan(refid, known, best, winner, new)
+        return plan_write(
+            refid, self._known(searcher, refid), candidates,
+            lambda digest: searcher.document_number(id=version_id(refid, digest)) is not None,
+            report)
 
-    def _apply(self, writer, searcher, plan: _Plan, report: WriteReport) -> None:
-        if plan.winner is not None:
-            if plan.known.key is None:
-                report.added += 1
-            else:
-                report.replaced += 1
-                writer.delete_by_query(
-                    And([Term("kind", KIND_PARAGRAPH), Term("refid", plan.refid)]),
-                    searcher=searcher)
-                writer.delete_by_term("id", plan.refid, searcher=searcher)
-                self._demote(writer, plan.known.stored)
-            for doc in paragraph_documents(plan.winner):
-                writer.add_document(**doc)
-                report.paragraphs += 1
-            writer.add_document(**cable_document(plan.winner, plan.digest))
-        for digest, cable in plan.others.items():
-            report.kept_newer += 1
-            writer.add_document(**version_document(cable, digest))
+    def _apply(self, writer, searcher, plan: Plan, report: WriteReport) -> None:
+        def replace_current(plan: Plan) -> None:
+            writer.delete_by_query(And([Term("kind", KIND_PARAGRAPH), Term("refid", plan.refid)]),
+                                   searcher=searcher)
+            writer.delete_by_term("id", plan.refid, searcher=searcher)
+            self._demote(writer, plan.known.stored)
+
+        apply_plan(plan, report, add=lambda doc: writer.add_document(**doc),
+                   replace_current=replace_current, paragraph_documents=paragraph_documents,
+                   cable_document=cable_document, version_document=version_document)
 
     @staticmethod
     def _demote(writer, stored: dict[str, Any]) -> None:
@@ -255,8 +213,7 @@ class WhooshEngine(Engine):
         if current is not None:
             docnums.append(current)
         stored = [searcher.stored_fields(n) for n in docnums]
-        stored.sort(key=lambda s: version_key(s["released"].date() if s.get("released") else None,
-                                              s["digest"]))
+        stored.sort(key=stored_version_key)
         return [decode_cable(s["payload"]) for s in stored]
 
     def citing(self, refid: str) -> list[str]:
