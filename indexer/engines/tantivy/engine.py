@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 from collections import Counter
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
@@ -141,16 +142,21 @@ class TantivyEngine(Engine):
             return OSError(errno.ENOSPC, "No space left on device")
         return OSError(errno.EIO, f"tantivy could not write: {exc}")
 
-    def _commit(self, writer: tantivy.IndexWriter) -> None:
+    @contextmanager
+    def _rolled_back_on_failure(self, writer: tantivy.IndexWriter) -> Iterator[None]:
+        """Roll the writer back if the block fails; tantivy's errors become ``_write_error``."""
         try:
-            with private_files():
-                writer.commit()
+            yield
         except (ValueError, OSError) as exc:
             _rollback(writer)
             raise self._write_error(exc) from None
         except BaseException:
             _rollback(writer)
             raise
+
+    def _commit(self, writer: tantivy.IndexWriter) -> None:
+        with self._rolled_back_on_failure(writer), private_files():
+            writer.commit()
         self.index.reload()
 
     def write(self, cables: Iterable[Cable]) -> WriteReport:
@@ -166,15 +172,9 @@ class TantivyEngine(Engine):
         if not plans:
             return report
         writer = self._writer_for_batch()
-        try:
+        with self._rolled_back_on_failure(writer):
             for plan in plans:
                 self._apply(writer, plan, report)
-        except (ValueError, OSError) as exc:
-            _rollback(writer)
-            raise self._write_error(exc) from None
-        except BaseException:
-            _rollback(writer)
-            raise
         self._commit(writer)
         return report
 
