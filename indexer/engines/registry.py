@@ -16,7 +16,7 @@ import tempfile
 from pathlib import Path
 
 from .base import Engine, IndexIncompatible, IndexMissing, IndexProblem
-from .safety import ensure_private, private_files
+from .safety import ensure_private, missing_message, private_files
 
 METADATA_FILE = "cablesearch.json"
 FORMAT_NAME = "cablesearch-index"
@@ -42,10 +42,6 @@ def engine_class(name: str) -> type[Engine]:
 
 def schema_version(name: str) -> int:
     return engine_class(name).schema_version
-
-
-def missing_message(path: Path) -> str:
-    return f"no index at {path}: build one with `cables index PATH --index {path}`"
 
 
 def read_metadata(path: Path) -> dict:

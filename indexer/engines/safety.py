@@ -13,7 +13,7 @@ import stat
 from pathlib import Path
 from typing import Iterator
 
-from .base import IndexUnsafe
+from .base import IndexMissing, IndexUnsafe
 
 PRIVATE_UMASK = 0o077
 
@@ -33,6 +33,27 @@ def make_private_dir(path: Path) -> None:
     with private_files():
         path.mkdir(parents=True, exist_ok=True)
     os.chmod(path, 0o700)
+
+
+def missing_message(path: Path) -> str:
+    """What to tell someone who names a directory that holds no index."""
+    return f"no index at {path}: build one with `cables index PATH --index {path}`"
+
+
+def new_index_dir(path: Path | str) -> Path:
+    """``path`` as a Path, created owner-only (with missing parents) for a new index."""
+    path = Path(path)
+    make_private_dir(path)
+    return path
+
+
+def existing_index_dir(path: Path | str) -> Path:
+    """``path`` as a Path when it is a directory safe to open; else IndexMissing / IndexUnsafe."""
+    path = Path(path)
+    if not path.is_dir():
+        raise IndexMissing(missing_message(path))
+    ensure_private(path)
+    return path
 
 
 def ensure_private(path: Path) -> None:

@@ -21,9 +21,9 @@ import tantivy
 
 from ...model import Cable, LEVELS
 from ...versions import version_digest
-from ..base import (Engine, EngineResult, IndexBusy, IndexIncompatible, IndexMissing,
-                    SearchRequest, WriteReport)
-from ..safety import ensure_private, make_private_dir, private_files
+from ..base import (Engine, EngineResult, IndexBusy, IndexIncompatible, SearchRequest,
+                    WriteReport)
+from ..safety import existing_index_dir, new_index_dir, private_files
 from ..writing import Known, Plan, apply_plan, plan_write, stored_version_key
 from . import analysis
 from .documents import (cable_document, decode_cable, demoted, paragraph_documents,
@@ -59,18 +59,14 @@ class TantivyEngine(Engine):
 
     @classmethod
     def create(cls, path: Path) -> "TantivyEngine":
-        path = Path(path)
-        make_private_dir(path)
+        path = new_index_dir(path)
         with private_files():
             index = tantivy.Index(build_schema(), path=str(path), reuse=False)
         return cls(path, index)
 
     @classmethod
     def open(cls, path: Path) -> "TantivyEngine":
-        path = Path(path)
-        if not path.is_dir():
-            raise IndexMissing(f"no index at {path}: build one with `cables index PATH --index {path}`")
-        ensure_private(path)
+        path = existing_index_dir(path)
         try:
             index, shadow = _open_index(path)
         except (OSError, ValueError) as exc:

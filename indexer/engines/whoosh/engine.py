@@ -17,11 +17,10 @@ from whoosh.query import And, Term
 
 from ...model import Cable, LEVELS
 from ...versions import version_digest
-from ..base import (Engine, EngineResult, IndexIncompatible, IndexMissing, SearchRequest,
-                    WriteReport)
-from ..safety import ensure_private, make_private_dir, private_files
-from . import patches  # noqa: F401  (Whoosh fixes, applied on import)
+from ..base import Engine, EngineResult, IndexIncompatible, SearchRequest, WriteReport
+from ..safety import existing_index_dir, new_index_dir, private_files
 from ..writing import Known, Plan, apply_plan, plan_write, stored_version_key
+from . import patches  # noqa: F401  (Whoosh fixes, applied on import)
 from .mpwriter import open_writer
 from .documents import (cable_document, decode_cable, paragraph_documents, version_document,
                         version_id)
@@ -52,18 +51,14 @@ class WhooshEngine(Engine):
 
     @classmethod
     def create(cls, path: Path) -> "WhooshEngine":
-        path = Path(path)
-        make_private_dir(path)
+        path = new_index_dir(path)
         with private_files():
             ix = whoosh_index.create_in(str(path), build_schema())
         return cls(path, ix)
 
     @classmethod
     def open(cls, path: Path) -> "WhooshEngine":
-        path = Path(path)
-        if not path.is_dir():
-            raise IndexMissing(f"no index at {path}: build one with `cables index PATH --index {path}`")
-        ensure_private(path)
+        path = existing_index_dir(path)
         try:
             ix = whoosh_index.open_dir(str(path))
         except (EmptyIndexError, IndexVersionError) as exc:
