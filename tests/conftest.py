@@ -15,6 +15,16 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     parser.addoption("--runslow", action="store_true", help="run the long fault and fuzz runs")
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    if config.getoption("--runslow"):
+        os.environ["CABLES_SLOW"] = "1"  # read at import by tests that scale their examples
+
+
+def slow_run() -> bool:
+    """True under --runslow: property tests draw thousands of examples instead of a hundred."""
+    return os.environ.get("CABLES_SLOW") == "1"
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if config.getoption("--runslow"):
         return

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from indexer.model import LEVELS, level_rank
 from search import QueryError
+from conftest import slow_run
 from search_fixtures import archive, search_index  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.corpus
@@ -81,7 +82,8 @@ def check_search(archive, query: str, ceiling: str, tag: str | None, per_cable: 
     return result
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=2500 if slow_run() else 120, deadline=None,
+          suppress_health_check=list(HealthCheck))
 @given(data=st.data())
 def test_random_searches_never_show_anything_above_the_ceiling(archive, vocabulary, data):
     query = data.draw(_query(vocabulary), label="query")
