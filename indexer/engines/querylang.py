@@ -23,12 +23,14 @@ import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
+from typing import Any, Protocol
 
 from whoosh import fields, qparser, query
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 
 from ..model import normalize_level
 from .base import QueryError
+from .compiling import CONTENT_FIELDS, KEYWORD_FIELDS as KEYWORD_VALUE_FIELDS, KeywordValues
 
 # Logical fields a user may name, and the aliases accepted for them.
 TEXT_FIELDS = ("any", "text", "heading", "subject", "exact")
@@ -270,3 +272,46 @@ def plain_words(parsed: ParsedQuery) -> list[str]:
         elif isinstance(leaf, query.Phrase) and leaf.fieldname != "exact":
             words.extend(w for w in leaf.words if w.isalpha() and len(w) >= 3 and w not in words)
     return words
+
+
+# --- routing a leaf, for the engines' compilers ---
+
+class LeafCompiler(Protocol):
+    """What an engine's compiler builds for each kind of leaf (``compile_leaf`` routes)."""
+
+    def fuzzy(self, node: query.FuzzyTerm, positive: bool) -> Any: ...
+    def wildcard(self, node: query.Query, positive: bool) -> Any: ...
+    def phrase(self, node: query.Phrase, positive: bool) -> Any: ...
+    def term(self, node: query.Term, positive: bool) -> Any: ...
+    def cited_by(self, refid: str, boost: float) -> Any: ...
+    def keyword(self, fieldname: str, values: list[str], boost: float) -> Any: ...
+    def dates(self, node: query.Query) -> Any: ...
+
+
+def compile_leaf(node: query.Query, positive: bool, compiler: LeafCompiler,
+                 keywords: KeywordValues) -> Any:
+    """A leaf in the engine's query objects: plain and quoted words, phrases, fuzzy words and
+    wildcards on the text fields; keyword values resolved ignoring case; dates."""
+    name = getattr(node, "fieldname", None)
+    boost = getattr(node, "boost", 1.0)
+    if name in CONTENT_FIELDS or name == "exact":
+        if isinstance(node, query.FuzzyTerm):
+            return compiler.fuzzy(node, positive)
+        if isinstance(node, (query.Prefix, query.Wildcard)):
+            return compiler.wildcard(node, positive)
+        if isinstance(node, query.Phrase):
+            return compiler.phrase(node, positive)
+        if isinstance(node, query.Term):
+            return compiler.term(node, positive)
+    elif name == "citedby":  # the cables that cable cites
+        return compiler.cited_by(node.text, boost)
+    elif name in KEYWORD_VALUE_FIELDS:
+        if isinstance(node, (query.Prefix, query.Wildcard)):
+            pattern = node.text + ("*" if isinstance(node, query.Prefix) else "")
+            values = keywords.match(name, pattern)
+        else:
+            values = keywords.resolve(name, node.text)
+        return compiler.keyword(name, values, boost)
+    elif isinstance(node, query.DateRange) or name == "created":
+        return compiler.dates(node)
+    raise ValueError(f"cannot compile query node {node!r}")  # querylang lets none through

@@ -23,8 +23,8 @@ import tantivy
 from whoosh import query
 from whoosh.support.levenshtein import distance
 
-from ..compiling import CONTENT_FIELDS, KEYWORD_FIELDS, Compiled, CompilerBase, KeywordValues
-from ..querylang import ParsedQuery
+from ..compiling import CONTENT_FIELDS, Compiled, CompilerBase, KeywordValues
+from ..querylang import ParsedQuery, compile_leaf
 from .analysis import token_positions, whoosh_stems
 from .documents import stored_fields
 
@@ -119,30 +119,17 @@ class _Compiler(CompilerBase):
         raise ValueError(f"cannot compile query node {node!r}")
 
     def leaf(self, node: query.Query, positive: bool):
-        name = getattr(node, "fieldname", None)
-        boost = getattr(node, "boost", 1.0)
-        if name in CONTENT_FIELDS or name == "exact":
-            if isinstance(node, query.FuzzyTerm):
-                return self.fuzzy(node, positive)
-            if isinstance(node, (query.Prefix, query.Wildcard)):
-                return self.wildcard(node, positive)
-            if isinstance(node, query.Phrase):
-                return self.phrase(node, positive)
-            if isinstance(node, query.Term):
-                return self.term(node, positive)
-        elif name == "citedby":
-            refids = self.cited(node.text.upper())
-            return _boosted(_any_of([self.term_query("refid", r) for r in refids]), boost)
-        elif name in KEYWORD_FIELDS:
-            if isinstance(node, (query.Prefix, query.Wildcard)):
-                pattern = node.text + ("*" if isinstance(node, query.Prefix) else "")
-                values = self.vocabulary.match(name, pattern)
-            else:
-                values = self.vocabulary.resolve(name, node.text)
-            return _boosted(_any_of([self.term_query(name, v) for v in values]), boost)
-        elif isinstance(node, query.DateRange) or name == "created":
-            return date_range(self.schema, node.startdate, node.enddate)
-        raise ValueError(f"cannot compile query node {node!r}")
+        return compile_leaf(node, positive, self, self.vocabulary)
+
+    def cited_by(self, refid: str, boost: float):
+        refids = self.cited(refid.upper())
+        return _boosted(_any_of([self.term_query("refid", r) for r in refids]), boost)
+
+    def keyword(self, fieldname: str, values: list[str], boost: float):
+        return _boosted(_any_of([self.term_query(fieldname, v) for v in values]), boost)
+
+    def dates(self, node: query.Query) -> tantivy.Query:
+        return date_range(self.schema, node.startdate, node.enddate)
 
     def field_term(self, fieldname: str, stems: list[str]) -> tantivy.Query:
         q = _all_of([self.term_query(fieldname, s) for s in stems])

@@ -19,9 +19,9 @@ from typing import Iterable
 
 from whoosh import query
 
-from ..compiling import CONTENT_FIELDS, KEYWORD_FIELDS, Compiled, CompilerBase
+from ..compiling import CONTENT_FIELDS, Compiled, CompilerBase
 from ..compiling import KeywordValues as _KeywordValues
-from ..querylang import ParsedQuery
+from ..querylang import ParsedQuery, compile_leaf
 from .citations import cited_by_query
 
 class KeywordValues(_KeywordValues):
@@ -60,29 +60,16 @@ class _Compiler(CompilerBase):
         return node.apply(lambda child: self.node(child, positive))
 
     def leaf(self, node: query.Query, positive: bool) -> query.Query:
-        name = getattr(node, "fieldname", None)
-        boost = getattr(node, "boost", 1.0)
-        if name in CONTENT_FIELDS or name == "exact":
-            if isinstance(node, query.FuzzyTerm):
-                return self.fuzzy(node, positive)
-            if isinstance(node, (query.Prefix, query.Wildcard)):
-                return self.wildcard(node, positive)
-            if isinstance(node, query.Phrase):
-                return self.phrase(node, positive)
-            if isinstance(node, query.Term):
-                return self.term(node, positive)
-        elif name == "citedby":  # the cables that cable cites (citations.py)
-            return cited_by_query(self.searcher, node.text, boost)
-        elif name in KEYWORD_FIELDS:
-            if isinstance(node, (query.Prefix, query.Wildcard)):
-                pattern = node.text + ("*" if isinstance(node, query.Prefix) else "")
-                values = self.keywords.match(name, pattern)
-            else:
-                values = self.keywords.resolve(name, node.text)
-            return _any_of([query.Term(name, v, boost=boost) for v in values])
-        elif isinstance(node, query.DateRange) or name == "created":
-            return node
-        raise ValueError(f"cannot compile query node {node!r}")  # querylang lets none through
+        return compile_leaf(node, positive, self, self.keywords)
+
+    def cited_by(self, refid: str, boost: float) -> query.Query:
+        return cited_by_query(self.searcher, refid, boost)  # citations.py
+
+    def keyword(self, fieldname: str, values: list[str], boost: float) -> query.Query:
+        return _any_of([query.Term(fieldname, v, boost=boost) for v in values])
+
+    def dates(self, node: query.Query) -> query.Query:
+        return node
 
     def term(self, node: query.Term, positive: bool) -> query.Query:
         if node.fieldname == "exact":
