@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
+from contextlib import contextmanager
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -109,20 +110,26 @@ class WhooshEngine(Engine):
                  if (plan := self._plan(searcher, refid, candidates, report)) is not None]
         if not plans:
             return report  # nothing new: the index files stay untouched
+        with self._writer() as writer:
+            wsearcher = writer.searcher()
+            try:
+                for plan in plans:
+                    self._apply(writer, wsearcher, plan, report)
+            finally:
+                wsearcher.close()
+            writer.commit()
+        return report
+
+    @contextmanager
+    def _writer(self) -> Iterator[Any]:
+        """A writer opened owner-only, cancelled when the block fails (nothing half-written)."""
         with private_files():
             writer = open_writer(self.index, self.writer_options)
             try:
-                wsearcher = writer.searcher()
-                try:
-                    for plan in plans:
-                        self._apply(writer, wsearcher, plan, report)
-                finally:
-                    wsearcher.close()
-                writer.commit()
+                yield writer
             except BaseException:
                 writer.cancel()
                 raise
-        return report
 
     def _known(self, searcher, refid: str) -> Known:
         docnum = searcher.document_number(id=refid)
@@ -163,34 +170,24 @@ class WhooshEngine(Engine):
         refids = list(dict.fromkeys(refids))
         if not refids:
             return report
-        with private_files():
-            writer = open_writer(self.index, self.writer_options)
+        with self._writer() as writer:
+            searcher = writer.searcher()
             try:
-                searcher = writer.searcher()
-                try:
-                    for refid in refids:
-                        if searcher.document_number(id=refid) is not None:
-                            report.removed += 1
-                        writer.delete_by_term("refid", refid, searcher=searcher)
-                finally:
-                    searcher.close()
-                if report.removed:
-                    writer.commit()
-                else:
-                    writer.cancel()
-            except BaseException:
+                for refid in refids:
+                    if searcher.document_number(id=refid) is not None:
+                        report.removed += 1
+                    writer.delete_by_term("refid", refid, searcher=searcher)
+            finally:
+                searcher.close()
+            if report.removed:
+                writer.commit()
+            else:
                 writer.cancel()
-                raise
         return report
 
     def optimize(self) -> None:
-        with private_files():
-            writer = open_writer(self.index, self.writer_options)
-            try:
-                writer.commit(optimize=True)
-            except BaseException:
-                writer.cancel()
-                raise
+        with self._writer() as writer:
+            writer.commit(optimize=True)
 
     # --- reading whole cables ------------------------------------------------------------
 
