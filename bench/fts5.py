@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import multiprocessing
 import sqlite3
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 

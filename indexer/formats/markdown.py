@@ -10,8 +10,8 @@ from __future__ import annotations
 import re
 
 from indexer.formats.base import RawCable
-from indexer.formats.plain import looks_like_cable, split_header
-from indexer.formats.text import ANCHOR, place_anchors, tidy_lines, trusted_refid, unwrap_entities, without_marks
+from indexer.formats.plain import raw_from_text
+from indexer.formats.text import ANCHOR, tidy_lines, unwrap_entities, without_marks
 from indexer.model import ParseError
 
 MARKDOWN = "markdown"
@@ -39,18 +39,4 @@ def read_markdown(text: str, source: str, refid_hint: str | None = None) -> RawC
     tags = [word.strip() for line in text.split("\n") if _TAGS_LINE.match(line)
             for word in _LINK.findall(line) if word.strip()]
     text = _ESCAPE.sub(r"\1", _LINK.sub(lambda m: m.group(1), text))
-    header, body = split_header(text.split("\n"))
-    if not looks_like_cable(body):
-        raise ParseError("not a cable (no classification banner, TAGS or SUBJECT)")
-    body_text = place_anchors(tidy_lines("\n".join(body)))
-    refid, record_id, notes = trusted_refid(refid_hint, body_text)
-    return RawCable(
-        source=source,
-        format=MARKDOWN,
-        header=tidy_lines("\n".join(header)),
-        body=body_text,
-        refid=refid,
-        record_id=record_id,
-        notes=notes,
-        tags=tags,
-    )
+    return raw_from_text(text, source, MARKDOWN, refid_hint, tags)

@@ -68,6 +68,12 @@ def read_plain(text: str, source: str, refid_hint: str | None = None, fmt: str =
     text = _LOST_PILCROW.sub(ANCHOR, tidy_lines(unwrap_entities(without_marks(text))))
     if not text.strip():
         raise ParseError("empty file")
+    return raw_from_text(text, source, fmt, refid_hint)
+
+
+def raw_from_text(text: str, source: str, fmt: str, refid_hint: str | None,
+                  tags: list[str] | None = None) -> RawCable:
+    """Split cleaned cable text into header and body, and check it is a cable at all."""
     header, body = split_header(text.split("\n"))
     if not looks_like_cable(body):
         raise ParseError("not a cable (no classification banner, TAGS or SUBJECT)")
@@ -81,4 +87,5 @@ def read_plain(text: str, source: str, refid_hint: str | None = None, fmt: str =
         refid=refid,
         record_id=record_id,
         notes=notes,
+        tags=tags or [],
     )

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
