@@ -54,6 +54,12 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
         except BadParameter as exc:
             raise _Problem(str(exc), 400) from None
 
+    def cable_or_404(refid: str, params: SearchParams):
+        cable = archive.cable(refid, max_level=params.max_level)
+        if cable is None:
+            raise _Problem(f"no cable {refid} in the index", 404)
+        return cable
+
     def wants_facets() -> bool:
         return request.args.get("facets", "") in ("1", "true", "on", "yes")
 
@@ -112,9 +118,7 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
     @app.get("/cable/<refid>")
     def cable_page(refid: str) -> Any:
         params = params_or_error()
-        cable = archive.cable(refid, max_level=params.max_level)
-        if cable is None:
-            raise _Problem(f"no cable {refid} in the index", 404)
+        cable = cable_or_404(refid, params)
         view = cable_view(archive, cable, params)
         return render_template("cable.html", cable=cable, view=view, params=params)
 
@@ -160,10 +164,7 @@ def create_app(archive_or_path: Any, max_level: str | None = None) -> Flask:
     @app.get("/api/cable/<refid>")
     def api_cable(refid: str) -> Response:
         params = params_or_error()
-        cable = archive.cable(refid, max_level=params.max_level)
-        if cable is None:
-            raise _Problem(f"no cable {refid} in the index", 404)
-        return _json(cable_json(cable))
+        return _json(cable_json(cable_or_404(refid, params)))
 
     @app.get("/api/similar/<refid>/<int:paragraph>")
     def api_similar(refid: str, paragraph: int) -> Response:
