@@ -6,19 +6,18 @@ Engine-neutral: the query string itself is parsed by the engine layer
 
 from __future__ import annotations
 
-import calendar
 import re
 from datetime import date, datetime
 from typing import Iterable
 
 from indexer.engines.base import QueryError, SearchRequest
+from indexer.dates import BadDate, date_span
 from indexer.model import normalize_level
 
 FACETS = ("classification", "level", "origin", "tags", "year", "month")
 SORTS = ("relevance", "date", "-date")
 MAX_LIMIT = 1000
 
-_DATE = re.compile(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?")
 _PARAGRAPH_REF = re.compile(r"^\s*([A-Za-z0-9]+)\s*(?:#|¶|\s)\s*(\d+)\s*$")
 
 
@@ -29,18 +28,12 @@ def parse_date(text: str | date | None, end: bool = False) -> date | None:
         return text.date() if isinstance(text, datetime) else text
     if not text.strip():
         return None
-    match = _DATE.fullmatch(text.strip())
-    if not match:
-        raise QueryError(f"bad date {text!r}: write YYYY, YYYY-MM or YYYY-MM-DD")
-    year, month, day = (int(g) if g else None for g in match.groups())
     try:
-        if month is None:
-            return date(year, 12, 31) if end else date(year, 1, 1)
-        if day is None:
-            return date(year, month, calendar.monthrange(year, month)[1] if end else 1)
-        return date(year, month, day)
-    except ValueError:
-        raise QueryError(f"bad date {text!r}: no such day or month") from None
+        first, last = date_span(text)
+    except BadDate as exc:
+        reason = "write YYYY, YYYY-MM or YYYY-MM-DD" if exc.malformed else "no such day or month"
+        raise QueryError(f"bad date {text!r}: {reason}") from None
+    return last if end else first
 
 
 def check_level(level: str | None, name: str = "max_level") -> str | None:

@@ -19,7 +19,6 @@ Language: ``AND``, ``OR``, ``NOT``, ``(…)``, ``"phrase"``, ``"phrase"~N`` (pro
 
 from __future__ import annotations
 
-import calendar
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -28,6 +27,7 @@ from typing import Any, Protocol
 from whoosh import fields, qparser, query
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
 
+from ..dates import BadDate, date_span
 from ..model import normalize_level
 from .base import QueryError
 from .compiling import CONTENT_FIELDS, KEYWORD_FIELDS as KEYWORD_VALUE_FIELDS, KeywordValues
@@ -54,7 +54,6 @@ MAX_FUZZY_DISTANCE = 2
 
 _FIELD_PREFIX = re.compile(r"(?<![\w.:/-])([A-Za-z_]\w*):(?=\S)")
 _SINGLE_QUOTED_WORD = re.compile(r'(?<![\w:])"(\w+)"(?!~)')
-_DATE = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
 
 
 @dataclass
@@ -214,20 +213,11 @@ def _date_query(node: query.Query) -> query.Query:
 
 def _date_span(value: str) -> tuple[datetime, datetime]:
     """First and last instant of a year, month or day written as YYYY[-MM[-DD]]."""
-    match = _DATE.match(value.strip())
-    if not match:
-        raise QueryError(f"bad date {value!r}: write YYYY, YYYY-MM or YYYY-MM-DD")
-    year, month, day = (int(g) if g else None for g in match.groups())
     try:
-        if month is None:
-            first, last = date(year, 1, 1), date(year, 12, 31)
-        elif day is None:
-            first = date(year, month, 1)
-            last = date(year, month, calendar.monthrange(year, month)[1])
-        else:
-            first = last = date(year, month, day)
-    except ValueError:
-        raise QueryError(f"bad date {value!r}: no such day or month") from None
+        first, last = date_span(value)
+    except BadDate as exc:
+        reason = "write YYYY, YYYY-MM or YYYY-MM-DD" if exc.malformed else "no such day or month"
+        raise QueryError(f"bad date {value!r}: {reason}") from None
     return datetime.combine(first, time.min), datetime.combine(last, time.max)
 
 

@@ -7,13 +7,13 @@ here: a request may lower it, never lift it.
 
 from __future__ import annotations
 
-import calendar
 import dataclasses
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Iterable, Mapping
 
+from indexer.dates import BadDate, date_span
 from indexer.model import LEVELS, level_rank, normalize_level
 
 SORTS = ("relevance", "-date", "date")
@@ -51,19 +51,13 @@ def parse_date(text: str | None, name: str, end: bool) -> date | None:
     """YYYY, YYYY-MM or YYYY-MM-DD; a partial date stands for its first (or, as `end`, last) day."""
     if not text or not text.strip():
         return None
-    match = re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", text.strip())
-    if not match:
-        raise BadParameter(f"{name}: {text!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)")
-    year, month, day = (int(g) if g else None for g in match.groups())
     try:
-        if month is None:
-            return date(year, 12, 31) if end else date(year, 1, 1)
-        if day is None:
-            last = calendar.monthrange(year, month)[1]
-            return date(year, month, last if end else 1)
-        return date(year, month, day)
-    except ValueError:
+        first, last = date_span(text)
+    except BadDate as exc:
+        if exc.malformed:
+            raise BadParameter(f"{name}: {text!r} is not a date (use YYYY, YYYY-MM or YYYY-MM-DD)") from None
         raise BadParameter(f"{name}: {text!r} is not a real date") from None
+    return last if end else first
 
 
 def parse_int(text: str | None, name: str, default: int, lowest: int, highest: int) -> int:
