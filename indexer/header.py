@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from indexer.model import normalize_level
+from indexer.scanning import scan
 
 MONTHS = {m: i for i, m in enumerate(
     "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), start=1)}
@@ -196,7 +197,30 @@ GLUED_FIELD_RE = re.compile(r"(?<=[0-9A-Z.])(?P<key>TAGS:|SUBJECT:|E\.O\.[ \t]?1
 # after a double space in flattened text.
 PARA_START_RE = re.compile(
     r"¶[ \t]*\d|(?:(?<=\n)|^)[ \t]*1[ \t]?\.[ \t]|(?<=  )1[ \t]?\.[ \t]{1,4}[A-Z(]")
+# Its three alternatives, each beginning with a literal (so searched fast), and the number
+# of characters each match begins before the paragraph start.
+_PARA_START_PARTS = ((re.compile(r"¶[ \t]*\d"), 0), (re.compile(r"\n[ \t]*1[ \t]?\.[ \t]"), 1),
+                     (re.compile(r"  1[ \t]?\.[ \t]{1,4}[A-Z(]"), 2))
+_PARA_START_AT_TEXT_START = re.compile(r"[ \t]*1[ \t]?\.[ \t]")
+
+
+def first_para_start(text: str, pos: int, endpos: int) -> int | None:
+    """Where ``PARA_START_RE.search(text, pos, endpos)`` matches, found without trying the
+    pattern at every position (the leftmost start of any of its alternatives)."""
+    if pos == 0 and _PARA_START_AT_TEXT_START.match(text, 0, endpos):
+        return 0
+    starts = []
+    for part, before in _PARA_START_PARTS:
+        found = part.search(text, max(pos - before, 0), endpos)
+        if found:
+            starts.append(found.start() + before)
+    return min(starts) if starts else None
 BLANK_LINE_RE = re.compile(r"\n[ \t\\]*\n")
+# Where FIELD_RE and GLUED_FIELD_RE can match (indexer/scanning.py): the first letter of a
+# keyword (ignoring case: U+017F `ſ` is an `s` to the regex engine), outside the ignore-case
+# flag so that the engine skips ahead to it; FIELD_RE's also only after a blank or at the start.
+_FIELD_CANDIDATE = re.compile(r"[EDTSRCedtsrc\u017f](?<![^ \t\n].)(?i:\.?[ \t]?O|ECL|AG|UBJ|EF|LASSIFIED|ERIVED)")
+_GLUED_FIELD_CANDIDATE = re.compile(r"[TSERCtserc\u017f](?i:AGS|UBJECT|\.?O|EF|LASSIFIED)")
 
 
 class _Key:
@@ -246,12 +270,12 @@ def _field_context(text: str, pos: int) -> bool:
 def iter_fields(text: str, start: int, stop: int) -> list[Field]:
     """The header fields between start and stop, each with its raw value."""
     keys: list[tuple[str, re.Match[str]]] = []
-    for m in FIELD_RE.finditer(text, start, stop):
+    for m in scan(FIELD_RE, _FIELD_CANDIDATE, text, start, stop):
         if not _field_context(text, m.start()):
             continue
         kind = next(k for k in ("eo", "tags", "subject", "ref", "classified") if m.group(k))
         keys.append((kind, m))
-    for m in GLUED_FIELD_RE.finditer(text, start, stop):
+    for m in scan(GLUED_FIELD_RE, _GLUED_FIELD_CANDIDATE, text, start, stop):
         if m.group("key2"):
             m = _Key(m.group("key2"), m.start("key2"))
         key = m.group("key").upper()
@@ -586,8 +610,8 @@ def parse_head(body: str) -> Head:
     head.banner = banner
     zone = banner.end if banner else 0
     head.start = banner.start if banner else 0
-    para = PARA_START_RE.search(body, zone, zone + _HEAD_MAX)
-    stop = para.start() if para else min(len(body), zone + _HEAD_MAX)
+    para = first_para_start(body, zone, zone + _HEAD_MAX)
+    stop = para if para is not None else min(len(body), zone + _HEAD_MAX)
     fields = iter_fields(body, zone, stop)
     chained: list[Field] = []
     last_end = zone

@@ -12,16 +12,23 @@ from dataclasses import dataclass
 
 from indexer.header import BANNER_RE
 from indexer.model import Paragraph, normalize_level
+from indexer.scanning import scan, scan_sub
 
 # --- cleanup: continuation headers, section lines, page breaks -----------------------------
 
 # `NEW DELHI 00009127 002 OF 006`, `MONTERREY 00000527  001.2 OF 002`
-_CONTINUATION_HINT = re.compile(r"\d{8}[ \t]{1,4}\d{3}")
+# (`\d\d{7}`, not `\d{8}`: a pattern that begins with a character set is skipped ahead to.)
+_CONTINUATION_HINT = re.compile(r"\d\d{7}[ \t]{1,4}\d{3}")
 CONTINUATION_RE = re.compile(
     r"(?m)^[ \t]*(?:[A-Z][A-Z'.-]{0,20}[ \t]){1,4}[ \t]?\d{8}[ \t]{1,4}\d{3}(?:\.\d)?[ \t]{1,4}OF[ \t]{1,4}\d{3}\b")
 SECTION_LINE_RE = re.compile(r"(?m)^[ \t]*SECTION[ \t]+\d{1,3}[ \t]+OF[ \t]+\d{1,3}[ \t]*$")
 # Old teletype page breaks: `PAGE 02        STATE  123456  211358Z`
 PAGE_BREAK_RE = re.compile(r"(?m)^[ \t]*PAGE[ \t]+\d{2,3}\b[^\n]{0,80}$")
+# Where those line patterns can start (see indexer/scanning.py): a line start (the
+# lookbehind after the first character) with the keyword, or digits, on that line.
+_CONTINUATION_CANDIDATE = re.compile(r"[ \tA-Z](?<![^\n].)[^\n]*?\d{8}")
+_SECTION_LINE_CANDIDATE = re.compile(r"[ \tS](?<![^\n].)(?:(?<=S)ECTION|[ \t]*SECTION)")
+_PAGE_BREAK_CANDIDATE = re.compile(r"[ \tP](?<![^\n].)(?:(?<=P)AGE|[ \t]*PAGE)")
 NON_NUMERIC_ANCHOR_RE = re.compile(r"¶(?=[ \t]*[^\d\s])|¶(?=\s*$)")
 
 
@@ -48,7 +55,7 @@ def remove_continuations(text: str, station: str | None = None) -> str:
         cut = " ".join(station.split())[:10]
         words = r"[ \t]{1,3}".join(re.escape(w) for w in cut.split(" "))
         text = re.sub(words + r"[A-Z]{0,20}" + _CONTINUATION_TAIL, " ", text)
-    return CONTINUATION_RE.sub(" ", text)
+    return scan_sub(CONTINUATION_RE, _CONTINUATION_CANDIDATE, " ", text)
 
 
 def clean_text(text: str, station: str | None = None, number: int | None = None) -> str:
@@ -63,9 +70,9 @@ def clean_text(text: str, station: str | None = None, number: int | None = None)
             return " " if same else match.group(0)
         text = BANNER_RE.sub(_banner, text)
     if "SECTION" in text:
-        text = SECTION_LINE_RE.sub("", text)
+        text = scan_sub(SECTION_LINE_RE, _SECTION_LINE_CANDIDATE, "", text)
     if "PAGE" in text:
-        text = PAGE_BREAK_RE.sub("", text)
+        text = scan_sub(PAGE_BREAK_RE, _PAGE_BREAK_CANDIDATE, "", text)
     if "¶" in text:
         text = NON_NUMERIC_ANCHOR_RE.sub("", text)
     return text
@@ -73,13 +80,16 @@ def clean_text(text: str, station: str | None = None, number: int | None = None)
 
 # --- paragraph starts ----------------------------------------------------------------------
 
-# Every alternative starts with `¶` or a digit, so the regex engine skips ahead quickly;
-# what must precede a number (a line start, spaces) is checked in Python.
+# Every alternative starts with `¶` or a digit (found through _PARA_START_CANDIDATE, which
+# the regex engine skips ahead to); what must precede a number (a line start, spaces) is
+# checked in Python.
 PARA_START_RE = re.compile(
     r"¶[ \t]*(?P<anchored>\d{1,3})[ \t]?\.?"  # an anchor: a paragraph start for sure
     r"|(?P<number>\d{1,3})(?P<dot>[ \t]?\.)(?P<after>[ \t]{1,4}\(|[ \t]{1,4}(?=[A-Z])|\(|[ \t]|$)",
     re.MULTILINE,
 )
+# Where PARA_START_RE can match: it is tried only there (indexer/scanning.py).
+_PARA_START_CANDIDATE = re.compile(r"[¶\d](?:(?<=¶)[ \t]*\d|(?<!¶)\d{0,2}[ \t]?\.)")
 MAX_GAP = 3  # a paragraph number may skip at most this many numbers
 
 
@@ -114,7 +124,7 @@ def find_starts(text: str) -> list[Start]:
     """Paragraph starts: numbers that increase sensibly (by 1, or skip at most MAX_GAP-1)."""
     starts: list[Start] = []
     previous = 0
-    for match in PARA_START_RE.finditer(text):
+    for match in scan(PARA_START_RE, _PARA_START_CANDIDATE, text):
         if match.group("anchored") is not None:
             kind, number, text_start = "anchored", int(match.group("anchored")), match.end()
         else:
