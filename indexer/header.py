@@ -197,24 +197,30 @@ GLUED_FIELD_RE = re.compile(r"(?<=[0-9A-Z.])(?P<key>TAGS:|SUBJECT:|E\.O\.[ \t]?1
 # after a double space in flattened text.
 PARA_START_RE = re.compile(
     r"¶[ \t]*\d|(?:(?<=\n)|^)[ \t]*1[ \t]?\.[ \t]|(?<=  )1[ \t]?\.[ \t]{1,4}[A-Z(]")
-# Its three alternatives, each beginning with a literal (so searched fast), and the number
-# of characters each match begins before the paragraph start.
-_PARA_START_PARTS = ((re.compile(r"¶[ \t]*\d"), 0), (re.compile(r"\n[ \t]*1[ \t]?\.[ \t]"), 1),
-                     (re.compile(r"  1[ \t]?\.[ \t]{1,4}[A-Z(]"), 2))
+# Its alternatives, each beginning with a literal, so searched fast (see first_para_start).
 _PARA_START_AT_TEXT_START = re.compile(r"[ \t]*1[ \t]?\.[ \t]")
+_PARA_START_LINE = re.compile(r"\n[ \t]*1[ \t]?\.[ \t]")  # begins a character before the start
+_PARA_START_RARE = (("¶", re.compile(r"¶[ \t]*\d"), 0),  # (literal, pattern, characters before)
+                    ("  1", re.compile(r"  1[ \t]?\.[ \t]{1,4}[A-Z(]"), 2))
 
 
 def first_para_start(text: str, pos: int, endpos: int) -> int | None:
-    """Where ``PARA_START_RE.search(text, pos, endpos)`` matches, found without trying the
-    pattern at every position (the leftmost start of any of its alternatives)."""
+    """Where ``PARA_START_RE.search(text, pos, endpos)`` matches: the leftmost start of any
+    of its alternatives, each found without trying a pattern at every position (the rare
+    ones only when str.find sees their literal before the best start so far)."""
     if pos == 0 and _PARA_START_AT_TEXT_START.match(text, 0, endpos):
         return 0
-    starts = []
-    for part, before in _PARA_START_PARTS:
-        found = part.search(text, max(pos - before, 0), endpos)
-        if found:
-            starts.append(found.start() + before)
-    return min(starts) if starts else None
+    line = _PARA_START_LINE.search(text, max(pos - 1, 0), endpos)
+    best = line.start() + 1 if line else None
+    for literal, part, before in _PARA_START_RARE:
+        at = max(pos - before, 0)
+        stop = endpos if best is None else min(endpos, best - before + len(literal) - 1)
+        if text.find(literal, at, stop) < 0:
+            continue
+        found = part.search(text, at, endpos)
+        if found and (best is None or found.start() + before < best):
+            best = found.start() + before
+    return best
 BLANK_LINE_RE = re.compile(r"\n[ \t\\]*\n")
 # Where FIELD_RE and GLUED_FIELD_RE can match (indexer/scanning.py): the first letter of a
 # keyword (ignoring case: U+017F `ſ` is an `s` to the regex engine), outside the ignore-case

@@ -10,7 +10,7 @@ a cheap *candidate* pattern (which begins with a character set) matches.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 
 def scan(pattern: re.Pattern[str], candidates: re.Pattern[str], text: str,
@@ -49,3 +49,22 @@ def scan_sub(pattern: re.Pattern[str], candidates: re.Pattern[str],
         return text
     pieces.append(text[last:])
     return "".join(pieces)
+
+
+def scan_at(pattern: re.Pattern[str], positions: Iterable[int], text: str,
+            pos: int = 0, endpos: int | None = None) -> Iterator[re.Match[str]]:
+    """The matches of ``pattern.finditer(text, pos, endpos)``, trying ``pattern`` only at
+    ``positions`` (ascending; every position where it can match must be among them). For
+    candidates that str.find or a literal-prefixed regex finds faster than any pattern the
+    engine would try at every position. ``pattern`` must never match the empty string."""
+    end = len(text) if endpos is None else min(endpos, len(text))
+    match = pattern.match
+    for at in positions:
+        if at < pos:
+            continue
+        if at >= end:
+            return
+        found = match(text, at, end)
+        if found is not None:
+            yield found
+            pos = found.end()
