@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from indexer.model import normalize_level
-from indexer.scanning import scan
+from indexer.scanning import scan, scan_at
 
 MONTHS = {m: i for i, m in enumerate(
     "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), start=1)}
@@ -227,6 +227,27 @@ BLANK_LINE_RE = re.compile(r"\n[ \t\\]*\n")
 # flag so that the engine skips ahead to it; FIELD_RE's also only after a blank or at the start.
 _FIELD_CANDIDATE = re.compile(r"[EDTSRCedtsrc\u017f](?<![^ \t\n].)(?i:\.?[ \t]?O|ECL|AG|UBJ|EF|LASSIFIED|ERIVED)")
 _GLUED_FIELD_CANDIDATE = re.compile(r"[TSERCtserc\u017f](?i:AGS|UBJECT|\.?O|EF|LASSIFIED)")
+# Faster still on ASCII text: every keyword of both patterns begins with one of these words
+# (or an E.O. before its number), found with str.find in the upper-cased text, where ASCII
+# letters keep their positions.
+_FIELD_WORDS = ("TAG", "SUBJ", "REF", "DECL", "CLASSIFIED", "DERIVED")
+_EO_CANDIDATE = re.compile(r"E\.?[ \t]?O\.?[ \t]*1[12]\d{3}")
+
+
+def _field_key_positions(text: str, start: int, stop: int) -> list[int] | None:
+    """Every position between start and stop where FIELD_RE or GLUED_FIELD_RE can match,
+    ascending; None when the text there is not ASCII (ignore-case then matches `ſ` as `s`)."""
+    upper = text[start:stop]
+    if not upper.isascii():
+        return None
+    upper = upper.upper()
+    positions = [found.start() + start for found in _EO_CANDIDATE.finditer(upper)]
+    for word in _FIELD_WORDS:
+        at = upper.find(word)
+        while at >= 0:
+            positions.append(at + start)
+            at = upper.find(word, at + 1)
+    return sorted(set(positions))
 
 
 class _Key:
@@ -276,12 +297,17 @@ def _field_context(text: str, pos: int) -> bool:
 def iter_fields(text: str, start: int, stop: int) -> list[Field]:
     """The header fields between start and stop, each with its raw value."""
     keys: list[tuple[str, re.Match[str]]] = []
-    for m in scan(FIELD_RE, _FIELD_CANDIDATE, text, start, stop):
+    positions = _field_key_positions(text, start, stop)
+    field_keys = scan(FIELD_RE, _FIELD_CANDIDATE, text, start, stop) if positions is None \
+        else scan_at(FIELD_RE, positions, text, start, stop)
+    for m in field_keys:
         if not _field_context(text, m.start()):
             continue
         kind = next(k for k in ("eo", "tags", "subject", "ref", "classified") if m.group(k))
         keys.append((kind, m))
-    for m in scan(GLUED_FIELD_RE, _GLUED_FIELD_CANDIDATE, text, start, stop):
+    glued_keys = scan(GLUED_FIELD_RE, _GLUED_FIELD_CANDIDATE, text, start, stop) if positions is None \
+        else scan_at(GLUED_FIELD_RE, positions, text, start, stop)
+    for m in glued_keys:
         if m.group("key2"):
             m = _Key(m.group("key2"), m.start("key2"))
         key = m.group("key").upper()
