@@ -90,6 +90,7 @@ def _cp1252_or_latin1(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error("cablesearch-cp1252", _cp1252_or_latin1)
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
+_BOMS = (codecs.BOM_UTF8, *_UTF16_BOMS)
 
 
 def decode_bytes(data: bytes) -> tuple[str, str | None]:
@@ -191,9 +192,10 @@ class _LineDecoder:
 
     def __iter__(self) -> Iterator[str]:
         line_no = 0
+        readline = self._stream.readline
         try:
             while True:
-                raw = self._stream.readline(MAX_LINE_BYTES + 1)
+                raw = readline(MAX_LINE_BYTES + 1)
                 if not raw:
                     return
                 line_no += 1
@@ -203,9 +205,16 @@ class _LineDecoder:
                     self._on_skip(f"{self._source} (line {line_no})",
                                   f"line longer than {MAX_LINE_BYTES // 2**20} MB dropped")
                     continue
-                text, note = decode_bytes(raw)
-                if note:
-                    self.fallbacks += 1
+                text = None
+                if not raw.startswith(_BOMS):  # then decode_bytes reads UTF-8 as plain UTF-8
+                    try:
+                        text = raw.decode("utf-8")
+                    except UnicodeDecodeError:
+                        pass
+                if text is None:
+                    text, note = decode_bytes(raw)
+                    if note:
+                        self.fallbacks += 1
                 yield text
         except _READ_ERRORS as exc:
             self.error = _describe(exc)

@@ -52,20 +52,24 @@ class _LineFeed:
         self.line_no = 0
 
     def __iter__(self) -> Iterator[str]:
-        return self
-
-    def __next__(self) -> str:
-        if self.replay:
-            line_no, line = self.replay.popleft()
-        else:
-            line = next(self._lines)  # StopIteration ends the reader
-            self.line_no += 1
-            line_no = self.line_no
-        self.current.append((line_no, line))
-        self.size += len(line)
-        if self.size > MAX_RECORD_CHARS:
-            raise _RecordTooLong
-        return line
+        """The lines for one csv.reader (a generator: the reader resumes it in C, where a
+        __next__ method would be a Python call per line). State stays on self, so the
+        reader made after a broken record goes on where this one stopped."""
+        lines, replay = self._lines, self.replay
+        while True:
+            if replay:
+                line_no, line = replay.popleft()
+            else:
+                line = next(lines, None)
+                if line is None:  # the input is done: so is the reader
+                    return
+                self.line_no += 1
+                line_no = self.line_no
+            self.current.append((line_no, line))
+            self.size += len(line)
+            if self.size > MAX_RECORD_CHARS:
+                raise _RecordTooLong
+            yield line
 
     def record_done(self) -> None:
         self.current = []

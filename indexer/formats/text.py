@@ -23,8 +23,12 @@ def normalize_newlines(text: str) -> str:
 def tidy_lines(text: str) -> str:
     """Strip trailing whitespace from every line and blank lines at both ends."""
     lines = [line.rstrip() for line in normalize_newlines(text).split("\n")]
-    filled = [index for index, line in enumerate(lines) if line]
-    return "\n".join(lines[filled[0]:filled[-1] + 1]) if filled else ""
+    first, last = 0, len(lines)
+    while first < last and not lines[first]:
+        first += 1
+    while last > first and not lines[last - 1]:
+        last -= 1
+    return "\n".join(lines[first:last])
 
 
 def unwrap_entities(text: str) -> str:
