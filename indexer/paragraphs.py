@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from indexer.header import BANNER_RE
 from indexer.model import Paragraph, normalize_level
-from indexer.scanning import scan_at, scan_sub
+from indexer.scanning import find_all, line_starts, scan_at, scan_sub
 
 # --- cleanup: continuation headers, section lines, page breaks -----------------------------
 
@@ -26,11 +26,8 @@ CONTINUATION_RE = re.compile(
 SECTION_LINE_RE = re.compile(r"(?m)^[ \t]*SECTION[ \t]+\d{1,3}[ \t]+OF[ \t]+\d{1,3}[ \t]*$")
 # Old teletype page breaks: `PAGE 02        STATE  123456  211358Z`
 PAGE_BREAK_RE = re.compile(r"(?m)^[ \t]*PAGE[ \t]+\d{2,3}\b[^\n]{0,80}$")
-# Where those line patterns can start (see indexer/scanning.py): a line start (the
-# lookbehind after the first character) with the keyword, or digits, on that line.
-_CONTINUATION_CANDIDATE = re.compile(r"[ \tA-Z](?<![^\n].)[^\n]*?\d{8}")
-_SECTION_LINE_CANDIDATE = re.compile(r"[ \tS](?<![^\n].)(?:(?<=S)ECTION|[ \t]*SECTION)")
-_PAGE_BREAK_CANDIDATE = re.compile(r"[ \tP](?<![^\n].)(?:(?<=P)AGE|[ \t]*PAGE)")
+# Those line patterns are tried only at the starts of lines that hold their keyword (for
+# continuation headers: the `OF` the hint finds), see indexer/scanning.py.
 NON_NUMERIC_ANCHOR_RE = re.compile(r"¶(?=[ \t]*[^\d\s])|¶(?=\s*$)")
 
 
@@ -57,7 +54,8 @@ def remove_continuations(text: str, station: str | None = None) -> str:
         cut = " ".join(station.split())[:10]
         words = r"[ \t]{1,3}".join(re.escape(w) for w in cut.split(" "))
         text = re.sub(words + r"[A-Z]{0,20}" + _CONTINUATION_TAIL, " ", text)
-    return scan_sub(CONTINUATION_RE, _CONTINUATION_CANDIDATE, " ", text)
+    hints = [found.start() for found in _CONTINUATION_HINT.finditer(text)]
+    return scan_sub(CONTINUATION_RE, line_starts(text, hints), " ", text)
 
 
 def clean_text(text: str, station: str | None = None, number: int | None = None) -> str:
@@ -72,9 +70,9 @@ def clean_text(text: str, station: str | None = None, number: int | None = None)
             return " " if same else match.group(0)
         text = BANNER_RE.sub(_banner, text)
     if "SECTION" in text:
-        text = scan_sub(SECTION_LINE_RE, _SECTION_LINE_CANDIDATE, "", text)
+        text = scan_sub(SECTION_LINE_RE, line_starts(text, find_all(text, "SECTION")), "", text)
     if "PAGE" in text:
-        text = scan_sub(PAGE_BREAK_RE, _PAGE_BREAK_CANDIDATE, "", text)
+        text = scan_sub(PAGE_BREAK_RE, line_starts(text, find_all(text, "PAGE")), "", text)
     if "¶" in text:
         text = NON_NUMERIC_ANCHOR_RE.sub("", text)
     return text

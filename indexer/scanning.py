@@ -35,13 +35,16 @@ def scan(pattern: re.Pattern[str], candidates: re.Pattern[str], text: str,
         pos = found.end()
 
 
-def scan_sub(pattern: re.Pattern[str], candidates: re.Pattern[str],
+def scan_sub(pattern: re.Pattern[str], candidates: re.Pattern[str] | Iterable[int],
              repl: str | Callable[[re.Match[str]], str], text: str) -> str:
-    """``pattern.sub(repl, text)`` for a pattern that never matches the empty string; a
+    """``pattern.sub(repl, text)`` for a pattern that never matches the empty string, tried
+    where ``candidates`` (a regex for scan, or positions for scan_at) says it can match; a
     string ``repl`` is used literally (it must hold no backslash or group reference)."""
     pieces: list[str] = []
     last = 0
-    for found in scan(pattern, candidates, text):
+    matches = scan(pattern, candidates, text) if isinstance(candidates, re.Pattern) \
+        else scan_at(pattern, candidates, text)
+    for found in matches:
         pieces.append(text[last:found.start()])
         pieces.append(repl if isinstance(repl, str) else repl(found))
         last = found.end()
@@ -68,3 +71,18 @@ def scan_at(pattern: re.Pattern[str], positions: Iterable[int], text: str,
         if found is not None:
             yield found
             pos = found.end()
+
+
+def line_starts(text: str, positions: Iterable[int]) -> list[int]:
+    """The starts of the lines holding these positions, ascending, once each."""
+    return sorted({text.rfind("\n", 0, at) + 1 for at in positions})
+
+
+def find_all(text: str, literal: str) -> list[int]:
+    """Every position where ``literal`` begins (overlapping ones included)."""
+    found: list[int] = []
+    at = text.find(literal)
+    while at >= 0:
+        found.append(at)
+        at = text.find(literal, at + 1)
+    return found
