@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from indexer.model import normalize_level
-from indexer.scanning import scan, scan_at
+from indexer.scanning import find_all, scan, scan_at
 
 MONTHS = {m: i for i, m in enumerate(
     "JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split(), start=1)}
@@ -499,12 +499,15 @@ CAVEAT_NAMES = {
     "fouo": "FOUO", "sensitive": "SENSITIVE", "exdis": "EXDIS", "nodis": "NODIS",
     "limdis": "LIMDIS", "orcon": "ORCON", "noconsent": "NOCONTRACT",
 }
+# Every CAVEAT_RE match begins with one of these (CAVEAT_RE is tried only there).
+_CAVEAT_STARTS = ("SIPDIS", "NO", "FO", "SENSITIVE", "SBU", "EXDIS", "LIMDIS", "ORCON", "REL")
 
 
 def find_caveats(text: str) -> list[str]:
     """Caveats written in a cable's head (SIPDIS even when glued: `001352SIPDISE.O.`)."""
     found: list[str] = []
-    for match in CAVEAT_RE.finditer(text):
+    positions = sorted({at for start in _CAVEAT_STARTS for at in find_all(text, start)})
+    for match in scan_at(CAVEAT_RE, positions, text):
         kind = match.lastgroup
         if kind == "relto":
             continue

@@ -378,8 +378,18 @@ _COMMENT_END = re.compile(r"\bEND[ \t]+(?:OF[ \t]+)?COMMENTS?\b", re.IGNORECASE)
 # The same on lower-cased text: a literal first letter lets the regex engine skip ahead.
 _SUMMARY_END_LOWER = re.compile(r"end[ \t]+(?:of[ \t]+)?summary\b")
 _COMMENT_END_LOWER = re.compile(r"end[ \t]+(?:of[ \t]+)?comments?\b")
-_SUMMARY_ANY = re.compile(r"(?<![A-Za-z])(?:SUMMARY|Summary)[ \t]*:", 0)
-_COMMENT_ANY = re.compile(r"(?<![A-Za-z(])(?:COMMENT|Comment)[ \t]*:")
+# `SUMMARY:` or `Summary:` not inside a word; the lookbehind comes after the literal first
+# letter, which the regex engine skips ahead to.
+_SUMMARY_ANY = re.compile(r"S(?:UMMARY|ummary)(?<![A-Za-z].{7})[ \t]*:")
+_COMMENT_ANY = re.compile(r"C(?:OMMENT|omment)(?<![A-Za-z(].{7})[ \t]*:")
+
+
+def _ends_region(end_re: re.Pattern[str], end_lower_re: re.Pattern[str], body: str, lower: str) -> bool:
+    """``end_re.search(body)``, skipped when the literal-led search of the lower-cased text
+    rules it out (ASCII text only: the engine's ignore-case also reads `ſ` as `s`)."""
+    if end_lower_re.search(lower) is None and body.isascii():
+        return False
+    return end_re.search(body) is not None
 
 
 # --- the whole split -----------------------------------------------------------------------
@@ -437,9 +447,9 @@ def split_paragraphs(text: str) -> tuple[list[Paragraph], list[str]]:
         has_summary, has_comment = "summary" in lower, "comment" in lower
         if starts_summary or (has_summary and not in_summary and _SUMMARY_ANY.search(body)):
             in_summary = summary_end >= end
-        if has_summary and _SUMMARY_END.search(body):
+        if has_summary and _ends_region(_SUMMARY_END, _SUMMARY_END_LOWER, body, lower):
             in_summary = False
-        comment_ends = has_comment and _COMMENT_END.search(body) is not None
+        comment_ends = has_comment and _ends_region(_COMMENT_END, _COMMENT_END_LOWER, body, lower)
         if starts_comment or (has_comment and not in_comment and not comment_ends and _COMMENT_ANY.search(body)):
             in_comment = comment_end >= end or starts_comment
         if comment_ends:
