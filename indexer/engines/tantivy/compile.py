@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from dataclasses import dataclass
 from typing import Callable, Iterable
 
 import tantivy
@@ -32,6 +33,8 @@ Q = tantivy.Query
 Occur = tantivy.Occur
 
 FIELD_BOOSTS = {"subject": 0.2, "heading": 0.5}  # Whoosh schema's field_boost
+# Fields only paragraph documents have: a query made of these alone matches paragraphs only.
+PARAGRAPH_FIELDS = frozenset({"text", "heading", "subject", "exact"})
 
 
 class _Nothing:
@@ -88,16 +91,25 @@ class Vocabulary(KeywordValues):
                 if abs(len(w) - len(text)) <= maxdist and distance(w, text, limit=maxdist) <= maxdist}
 
 
+@dataclass
+class TantivyCompiled(Compiled):
+    """``Compiled`` plus whether the query can match paragraph documents only."""
+
+    paragraphs_only: bool = True
+
+
 class _Compiler(CompilerBase):
     def __init__(self, schema: tantivy.Schema, vocabulary: Vocabulary,
                  cited: Callable[[str], list[str]]) -> None:
         self.schema = schema
         self.vocabulary = vocabulary
         self.cited = cited
-        self.out = Compiled(NOTHING)
+        self.out = TantivyCompiled(NOTHING)
         self.tier: list[tantivy.Query] = []
 
     def term_query(self, fieldname: str, text: str) -> tantivy.Query:
+        if fieldname not in PARAGRAPH_FIELDS:  # keyword values: cable documents have them too
+            self.out.paragraphs_only = False
         return Q.term_query(self.schema, fieldname, text)
 
     def node(self, node: query.Query, positive: bool):
@@ -107,6 +119,7 @@ class _Compiler(CompilerBase):
             return self.leaf(node, positive)
         if isinstance(node, query.Not):
             inner = self.node(node.query, False)
+            self.out.paragraphs_only = False  # "everything but" includes cable documents
             return _not(inner)
         if isinstance(node, query.AndNot):
             return _and_not(self.node(node.a, positive), self.node(node.b, False))
@@ -129,6 +142,7 @@ class _Compiler(CompilerBase):
         return _boosted(_any_of([self.term_query(fieldname, v) for v in values]), boost)
 
     def dates(self, node: query.Query) -> tantivy.Query:
+        self.out.paragraphs_only = False
         return date_range(self.schema, node.startdate, node.enddate)
 
     def field_term(self, fieldname: str, stems: list[str]) -> tantivy.Query:
@@ -203,8 +217,10 @@ class _Compiler(CompilerBase):
 
 
 def compile_query(parsed: ParsedQuery, schema: tantivy.Schema, vocabulary: Vocabulary,
-                  cited: Callable[[str], list[str]]) -> Compiled:
-    """The tantivy query for a parsed query, with its tier query and highlight words."""
+                  cited: Callable[[str], list[str]]) -> TantivyCompiled:
+    """The tantivy query for a parsed query, with its tier query and highlight words, and
+    whether it matches paragraph documents only (then the search needs no ``kind`` filter:
+    every leaf is on a paragraph-only field and nothing is negated at the top)."""
     compiler = _Compiler(schema, vocabulary, cited)
     compiled = compiler.out
     compiled.query = compiler.node(parsed.tree, True)

@@ -11,6 +11,7 @@ little matched.
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from math import log
 from typing import Any
@@ -20,9 +21,9 @@ import tantivy
 from ..base import EngineHit, EngineResult, QueryError, SearchRequest
 from ..filtering import filter_clauses
 from ..querylang import parse_query
-from ..whoosh.analysis import stemming_analyzer
+from ..whoosh.analysis import TOKEN_PATTERN, stemming_analyzer
 from ..whoosh.highlight import snippet
-from .analysis import match_spans, whoosh_stems
+from .analysis import stem_word, whoosh_stems
 from .compile import NOTHING, Compiled, Vocabulary, compile_query, date_range, zero
 from .documents import stored_fields
 from .schema import KIND_PARAGRAPH
@@ -41,6 +42,7 @@ TIE_SLACK = 20
 MAX_TIE_FETCH = 20_000  # beyond it, ties at the page edge are ordered approximately
 MAX_BUCKETS = 60_000
 _ANALYZER = stemming_analyzer()
+_WORD = re.compile(TOKEN_PATTERN)
 
 
 # --- filters --------------------------------------------------------------------------------
@@ -53,26 +55,34 @@ def _values(schema, field: str, values: list[str]):
     return Q.boolean_query([(Occur.Should, Q.term_query(schema, field, v)) for v in values])
 
 
-def filter_query(schema, request: SearchRequest, vocabulary: Vocabulary) -> tantivy.Query:
-    """Paragraphs at or below the ceiling that pass every filter (unscored)."""
+def filter_query(schema, request: SearchRequest, vocabulary: Vocabulary,
+                 paragraphs: bool = True) -> tantivy.Query | None:
+    """Paragraphs at or below the ceiling that pass every filter (unscored); None when
+    nothing needs checking (``paragraphs=False``: the query matches paragraphs only, so the
+    ``kind`` clause, which every paragraph passes, is left out)."""
     parts = filter_clauses(
-        request, vocabulary, Q.term_query(schema, "kind", KIND_PARAGRAPH),
+        request, vocabulary, Q.term_query(schema, "kind", KIND_PARAGRAPH) if paragraphs else None,
         at_most_rank=lambda rank: Q.range_query(schema, "level_rank",
                                                 tantivy.FieldType.Integer, None, rank),
         term=lambda name, value: Q.term_query(schema, name, value),
         any_value=lambda name, values: _values(schema, name, values),
         created_between=lambda start, end: date_range(schema, start, end))
-    return Q.boolean_query([(Occur.Must, p) for p in parts])
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else Q.boolean_query([(Occur.Must, p) for p in parts])
 
 
 def ceiling_only(request: SearchRequest) -> SearchRequest:
     return SearchRequest(query=request.query, max_level=request.max_level)
 
 
-def restricted(q, allowed: tantivy.Query, *, also=(), without=()) -> tantivy.Query:
+def restricted(q, allowed: tantivy.Query | None, *, also=(), without=()) -> tantivy.Query:
     """``q`` scored as it is, on the allowed documents only (and ``also``, not ``without``)."""
-    clauses = [(Occur.Must, q), (Occur.Must, zero(allowed))]
-    clauses += [(Occur.Must, zero(a)) for a in also]
+    filters = ([] if allowed is None else [allowed]) + list(also)
+    if not filters and not without:
+        return q
+    clauses = [(Occur.Must, q)] + [(Occur.Must, zero(f)) for f in filters]
     clauses += [(Occur.MustNot, w) for w in without]
     return Q.boolean_query(clauses)
 
@@ -84,31 +94,38 @@ def count(searcher: tantivy.Searcher, q) -> int:
 
 
 # --- ranking --------------------------------------------------------------------------------
+#
+# Only a prefix of the ranking is ever built: the best ``need`` matches, plus every match
+# tied with the last of them, so that equal scores (or equal dates) can be ordered exactly.
+# The number of matches is counted in the same tantivy pass as the first prefix.
 
-def _scored(searcher, q, limit: int | None) -> list[tuple[float, Any]]:
-    """(score, address) of the best ``limit`` matches of ``q`` (all when None)."""
-    if limit is None:
-        limit = count(searcher, q)
-    if limit <= 0:
-        return []
-    return [(float(s), a) for s, a in searcher.search(q, limit, count=False).hits]
+Item = tuple[float, Any]  # (score, DocAddress)
 
 
-def _with_whole_ties(searcher, q, want: int | None) -> list[tuple[float, Any]]:
-    """The best ``want`` matches (all when None) and every match tied with the last of them,
-    so that equal scores can be ordered newest first exactly (up to MAX_TIE_FETCH more)."""
-    if want is None:
-        return _scored(searcher, q, None)
+def _where(address) -> tuple[int, int]:
+    return address.segment_ord, address.doc
+
+
+def _closed_prefix(searcher, q, want: int, counting: bool) -> tuple[list[Item], int | None]:
+    """Matches of ``q`` by score: every match scoring at least the ``want``-th best (all of
+    them when fewer; beyond MAX_TIE_FETCH extra ties, approximately), and, when
+    ``counting``, the number of matches."""
     limit = want + TIE_SLACK
+    total = None
     while True:
-        items = _scored(searcher, q, limit)
-        if (len(items) < limit or want == 0 or items[-1][0] < items[min(want, len(items)) - 1][0]
-                or limit >= want + MAX_TIE_FETCH):
-            return items
+        result = searcher.search(q, limit, count=counting and total is None)
+        if total is None and counting:
+            total = result.count
+        items = [(float(s), a) for s, a in result.hits]
+        if len(items) < limit or want == 0:
+            return items, total
+        edge = items[want - 1][0]
+        if items[-1][0] < edge or limit >= want + MAX_TIE_FETCH:
+            return [it for it in items if it[0] >= edge], total
         limit = min(limit * 4, want + MAX_TIE_FETCH)
 
 
-def _ties_newest_first(searcher, items: list[tuple[float, Any]]) -> list[tuple[float, Any]]:
+def _ties_newest_first(searcher, items: list[Item]) -> list[Item]:
     """Hits in score order (as tantivy gives them), equal scores newest cable first.
 
     Only the members of runs of equal scores need their dates, and only those runs are
@@ -133,62 +150,159 @@ def _ties_newest_first(searcher, items: list[tuple[float, Any]]) -> list[tuple[f
     return out
 
 
-def _created(searcher, addresses: list) -> list[int]:
-    values = searcher.fast_field_values("created_ts", addresses) if addresses else []
-    return [v if v is not None else None for v in values]
+def _created(searcher, addresses: list) -> list[int | None]:
+    return searcher.fast_field_values("created_ts", addresses) if addresses else []
 
 
 def _newest_first(value: int | None) -> float:
     return -value if value is not None else float("inf")
 
 
-def _rank(searcher, schema, main, tier, sort: str, need: int | None) -> list[tuple[float, Any]]:
+def _members(searcher, schema, q, items: list[Item]) -> set[tuple[int, int]]:
+    """Which of ``items`` match ``q`` (one small search, restricted to their doc_keys)."""
+    if not items:
+        return set()
+    keys = searcher.fast_field_values("doc_key", [a for _s, a in items])
+    only = Q.term_set_query(schema, "doc_key", keys)
+    found = searcher.search(Q.boolean_query([(Occur.Must, zero(q)), (Occur.Must, only)]),
+                            len(items), count=False).hits
+    return {_where(a) for _s, a in found}
+
+
+def _rank(searcher, schema, main, tier, sort: str, need: int) -> tuple[list[Item], int]:
+    """The first ``need`` matches in the request's order, and the number of matches."""
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
     if sort == "relevance":
-        parts = [main] if tier is None else [
-            Q.boolean_query([(Occur.Must, main), (Occur.Must, zero(tier))]),
-            Q.boolean_query([(Occur.Must, main), (Occur.MustNot, tier)])]
-        ranked: list[tuple[float, Any]] = []
-        for part in parts:
-            want = None if need is None else need - len(ranked)
-            if want is not None and want <= 0:
-                break
-            items = _ties_newest_first(searcher, _with_whole_ties(searcher, part, want))
-            ranked.extend(items if want is None else items[:want])
-        return ranked
-    total = count(searcher, main)
-    limit = total if need is None else min(need, total)
-    if limit <= 0:
-        return []
+        return _by_relevance(searcher, schema, main, tier, need)
+    return _by_date(searcher, schema, main, sort, need)
+
+
+def _by_relevance(searcher, schema, main, tier, need: int) -> tuple[list[Item], int]:
+    """Own-text matches (the tier) first, then score, then the newest cable.
+
+    One pass ranks and counts ``main``; when the best of it hold ``need`` tier matches (the
+    usual case: a word scores most in the paragraph's own text), those are the page.
+    Otherwise the tier and the rest are ranked apart."""
+    items, total = _closed_prefix(searcher, main, need, counting=True)
+    if tier is None:
+        return _ties_newest_first(searcher, items)[:need], total
+    first = _members(searcher, schema, tier, items)
+    own = [it for it in items if _where(it[1]) in first]
+    if len(own) >= need or len(items) >= total:
+        rest = [it for it in items if _where(it[1]) not in first]
+        ranked = _ties_newest_first(searcher, own) + _ties_newest_first(searcher, rest)
+        return ranked[:need], total
+    ranked: list[Item] = []
+    for part in (Q.boolean_query([(Occur.Must, main), (Occur.Must, zero(tier))]),
+                 Q.boolean_query([(Occur.Must, main), (Occur.MustNot, tier)])):
+        want = need - len(ranked)
+        if want <= 0:
+            break
+        part_items, _ = _closed_prefix(searcher, part, want, counting=False)
+        ranked.extend(_ties_newest_first(searcher, part_items)[:want])
+    return ranked, total
+
+
+def _by_date(searcher, schema, main, sort: str, need: int) -> tuple[list[Item], int]:
+    """By the cable's creation date (``date``: oldest first), equal dates by score, then by
+    document address.
+
+    The first ``need`` matches by date, then every match from the newest (oldest) date down
+    to the last date among them, scored, so the last date's whole run is ordered."""
     order = tantivy.Order.Asc if sort == "date" else tantivy.Order.Desc
-    window = [a for _k, a in searcher.search(main, limit, count=False,
-                                             order_by_field="created_ts", order=order).hits]
+    result = searcher.search(main, max(need, 1), count=True, order_by_field="created_ts",
+                             order=order)
+    total = result.count
+    dated = result.hits
+    if not dated or need <= 0:
+        return [], total
+    edge = dated[-1][0]
+    if edge is None or any(value is None for value, _a in dated):
+        # undated cables: as tantivy orders them, scores read for the page
+        return _scored_window(searcher, schema, main, [a for _v, a in dated][:need]), total
+    span = (None, edge) if sort == "date" else (edge, None)
+    upto = Q.boolean_query([(Occur.Must, main), (Occur.Must, zero(Q.range_query(
+        schema, "created_ts", tantivy.FieldType.Integer, *span)))])
+    limit = len(dated) + TIE_SLACK
+    found = searcher.search(upto, limit, count=True)
+    if found.count > limit:
+        found = searcher.search(upto, found.count, count=False)
+    scored = [(float(s), a) for s, a in found.hits]
+    created = _created(searcher, [a for _s, a in scored])
+    sign = 1 if sort == "date" else -1
+    keyed = sorted(zip(scored, created),
+                   key=lambda pair: (sign * pair[1], -pair[0][0], _where(pair[0][1])))
+    return [item for item, _c in keyed[:need]], total
+
+
+def _scored_window(searcher, schema, main, window: list) -> list[Item]:
+    """``window`` in its order, each with its score for ``main``."""
+    if not window:
+        return []
     keys = searcher.fast_field_values("doc_key", window)
-    scores = _scores_of(searcher, schema, main, keys)
-    return [(scores.get(k, 0.0), a) for k, a in zip(keys, window)]
-
-
-def _scores_of(searcher, schema, main, keys: list[int]) -> dict[int, float]:
-    """The scores of ``main`` for the documents with these doc_keys."""
-    if not keys:
-        return {}
     only = Q.term_set_query(schema, "doc_key", list(keys))
-    found = _scored(searcher, Q.boolean_query([(Occur.Must, main), (Occur.Must, zero(only))]),
-                    len(keys))
-    found_keys = searcher.fast_field_values("doc_key", [a for _s, a in found])
-    return {k: s for k, (s, _a) in zip(found_keys, found)}
+    found = searcher.search(Q.boolean_query([(Occur.Must, main), (Occur.Must, zero(only))]),
+                            len(keys), count=False).hits
+    scores = {_where(a): float(s) for s, a in found}
+    return [(scores.get(_where(a), 0.0), a) for a in window]
 
 
-def _per_cable(searcher, ranked: list[tuple[float, Any]]):
-    """The best paragraph of each cable, in rank order, and each cable's match count."""
-    refid_keys = searcher.fast_field_values("refid_key", [a for _s, a in ranked]) if ranked else []
-    counts = Counter(refid_keys)
-    first: dict[int, int] = {}
-    for i, key in enumerate(refid_keys):
-        first.setdefault(key, i)
-    order = list(first.values())  # first occurrences, in rank order
-    return [ranked[i] for i in order], [counts[refid_keys[i]] for i in order]
+# --- per-cable collapse ---------------------------------------------------------------------
+
+def _collapse(searcher, ranked: list[Item]) -> tuple[list[Item], list[int]]:
+    """The best paragraph of each cable, in rank order, and the cables' refid_keys."""
+    keys = searcher.fast_field_values("refid_key", [a for _s, a in ranked]) if ranked else []
+    seen: set[int] = set()
+    best, best_keys = [], []
+    for item, key in zip(ranked, keys):
+        if key not in seen:
+            seen.add(key)
+            best.append(item)
+            best_keys.append(key)
+    return best, best_keys
+
+
+def _cables_ranked(searcher, schema, main, tier, sort: str, stop: int):
+    """The best paragraph of the first ``stop`` cables in rank order, their refid_keys, and
+    whether every match was seen (then these are all the cables).
+
+    Grows a ranked prefix of paragraphs until it holds ``stop`` cables."""
+    need = max(4 * stop, 50)
+    while True:
+        ranked, total = _rank(searcher, schema, main, tier, sort, need)
+        best, keys = _collapse(searcher, ranked)
+        complete = len(ranked) >= total
+        if len(best) >= stop or complete:
+            return best, keys, complete
+        need = min(total, need * 4)
+
+
+def _matched_per_cable(searcher, schema, main, keys: list[int]) -> list[int]:
+    """How many paragraphs of each of these cables match ``main``."""
+    if not keys:
+        return []
+    only = Q.term_set_query(schema, "refid_key", list(set(keys)))
+    found = searcher.aggregate(Q.boolean_query([(Occur.Must, main), (Occur.Must, only)]),
+                               {"n": {"terms": {"field": "refid_key", "size": len(keys)}}})
+    counts = {int(b["key"]): int(b["doc_count"]) for b in found["n"]["buckets"]}
+    return [counts.get(k, 0) for k in keys]
+
+
+def _cables_matching(searcher, schema, main, low: int = -2**63, high: int = 2**63 - 1) -> int:
+    """How many cables have a matching paragraph: tantivy counts the distinct refid_keys
+    (at most MAX_BUCKETS a time; a wider answer is split by halves of the key range)."""
+    q = main
+    if (low, high) != (-2**63, 2**63 - 1):
+        q = Q.boolean_query([(Occur.Must, main), (Occur.Must, Q.range_query(
+            schema, "refid_key", tantivy.FieldType.Integer, low, high))])
+    found = searcher.aggregate(q, {"n": {"terms": {"field": "refid_key", "size": MAX_BUCKETS}}})
+    buckets = len(found["n"]["buckets"])
+    if buckets < MAX_BUCKETS or low == high:
+        return buckets
+    middle = (low + high) // 2
+    return (_cables_matching(searcher, schema, main, low, middle)
+            + _cables_matching(searcher, schema, main, middle + 1, high))
 
 
 # --- facets ---------------------------------------------------------------------------------
@@ -224,6 +338,21 @@ def _facet_value(value: Any) -> str:
 
 # --- hits -----------------------------------------------------------------------------------
 
+def match_spans(text: str, stems: set[str], words: set[str]) -> list[tuple[int, int]]:
+    """Character spans of the words whose stem is in ``stems`` or that are in ``words`` (the
+    rule of ``analysis.match_spans``), found by stemming each distinct word of ``text`` once
+    and then searching the text for the matching ones (long paragraphs repeat their words)."""
+    if not text or not (stems or words):
+        return []
+    matching = [w for w in set(_WORD.findall(text))
+                if (low := w.lower()) in words or stem_word(low) in stems]
+    if not matching:
+        return []
+    # a whole \w+ run equal to one of the words (the alternatives are tried in turn)
+    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, matching)) + r")(?!\w)")
+    return [m.span() for m in pattern.finditer(text)]
+
+
 def _hits(searcher, page, compiled: Compiled, counts: list[int] | None) -> list[EngineHit]:
     hits = []
     for i, (score, address) in enumerate(page):
@@ -241,24 +370,27 @@ def _hits(searcher, page, compiled: Compiled, counts: list[int] | None) -> list[
 def _result(searcher, schema, request: SearchRequest, compiled: Compiled, main, tier) -> EngineResult:
     limit = max(0, min(int(request.limit), MAX_LIMIT))
     page = max(1, int(request.page))
-    counts = None
+    start, stop = (page - 1) * limit, page * limit
+    window_counts = None
+    if request.sort not in SORTS:
+        raise QueryError(f"unknown sort {request.sort!r}: use one of {', '.join(SORTS)}")
     if main is NOTHING:
-        ranked, total, units = [], 0, NOTHING
-        if request.sort not in SORTS:
-            raise QueryError(f"unknown sort {request.sort!r}: use one of {', '.join(SORTS)}")
+        window, total, units = [], 0, NOTHING
     elif request.per_cable:
-        ranked, counts = _per_cable(searcher, _rank(searcher, schema, main, tier, request.sort, None))
-        total = len(ranked)
+        # facets count the best paragraph of every cable: then every cable is needed
+        wanted = count(searcher, main) if request.facets else stop
+        best, keys, complete = _cables_ranked(searcher, schema, main, tier, request.sort,
+                                              max(wanted, 1))
+        total = len(best) if complete else _cables_matching(searcher, schema, main)
+        window = best[start:stop]
+        window_counts = _matched_per_cable(searcher, schema, main, keys[start:stop])
         units = NOTHING
-        if request.facets and ranked:  # facets count the best paragraph of each cable
-            keys = searcher.fast_field_values("doc_key", [a for _s, a in ranked])
-            units = Q.term_set_query(schema, "doc_key", keys)
+        if request.facets and best:
+            doc_keys = searcher.fast_field_values("doc_key", [a for _s, a in best])
+            units = Q.term_set_query(schema, "doc_key", doc_keys)
     else:
-        ranked = _rank(searcher, schema, main, tier, request.sort, page * limit)
-        total, units = count(searcher, main), main
-    start = (page - 1) * limit
-    window = ranked[start: start + limit]
-    window_counts = counts[start: start + limit] if counts is not None else None
+        ranked, total = _rank(searcher, schema, main, tier, request.sort, stop)
+        window, units = ranked[start:stop], main
     facets = _facets(searcher, list(request.facets), units) if request.facets else {}
     return EngineResult(total=total, hits=_hits(searcher, window, compiled, window_counts),
                         facets=facets, notices=list(compiled.notices))
@@ -285,15 +417,18 @@ def search(engine, request: SearchRequest) -> EngineResult:
     searcher, vocabulary = _open(engine)
     schema = engine.schema
     compiled = compile_query(parsed, schema, vocabulary, _cited(engine))
-    allowed = filter_query(schema, request, vocabulary)
+    allowed = filter_query(schema, request, vocabulary,
+                           paragraphs=not compiled.paragraphs_only)
     main = NOTHING if compiled.query is NOTHING else restricted(compiled.query, allowed)
     result = _result(searcher, schema, request, compiled, main, compiled.tier)
     if result.total < SUGGEST_BELOW:
         visible = filter_query(schema, ceiling_only(request), vocabulary)
+        filtered = filter_query(schema, request, vocabulary)
 
         def count_of(text: str) -> int:
             again = compile_query(parse_query(text), schema, vocabulary, _cited(engine))
-            return 0 if again.query is NOTHING else count(searcher, restricted(again.query, allowed))
+            return 0 if again.query is NOTHING else count(searcher,
+                                                          restricted(again.query, filtered))
         result.suggestion = suggest(searcher, schema, vocabulary, parsed, visible, result.total,
                                     count_of)
     return result
