@@ -22,6 +22,7 @@ from ..base import Engine, EngineResult, IndexIncompatible, SearchRequest, Write
 from ..safety import existing_index_dir, new_index_dir, private_files
 from ..writing import Known, Plan, apply_plan, plan_write, stored_version_key
 from . import patches  # noqa: F401  (Whoosh fixes, applied on import)
+from .durable import DurableFileStorage
 from .mpwriter import open_writer
 from .documents import (cable_document, decode_cable, paragraph_documents, version_document,
                         version_id)
@@ -54,14 +55,14 @@ class WhooshEngine(Engine):
     def create(cls, path: Path) -> "WhooshEngine":
         path = new_index_dir(path)
         with private_files():
-            ix = whoosh_index.create_in(str(path), build_schema())
+            ix = DurableFileStorage(str(path)).create().create_index(build_schema())
         return cls(path, ix)
 
     @classmethod
     def open(cls, path: Path) -> "WhooshEngine":
         path = existing_index_dir(path)
         try:
-            ix = whoosh_index.open_dir(str(path))
+            ix = DurableFileStorage(str(path)).open_index()
         except (EmptyIndexError, IndexVersionError) as exc:
             raise IndexIncompatible(f"{path} is not a usable Whoosh index ({exc})") from None
         return cls(path, ix)
