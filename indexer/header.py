@@ -39,6 +39,9 @@ BANNER_RE = re.compile(
 BANNER_ANYCASE_RE = re.compile(BANNER_RE.pattern, re.IGNORECASE)
 
 
+_BLANKS = re.compile(r"[ \t]")
+
+
 @dataclass
 class Banner:
     """The classification line: `C O N F I D E N T I A L SECTION 01 OF 03 LONDON 001933`."""
@@ -60,12 +63,12 @@ def find_banner(text: str, limit: int = 6000) -> Banner | None:
     match = BANNER_RE.search(text, 0, end) or BANNER_ANYCASE_RE.search(text, 0, end)
     if not match:
         return None
-    level_text = re.sub(r"[ \t]", "", match.group("level")).upper()
+    level_text = _BLANKS.sub("", match.group("level")).upper()
     if level_text.startswith("LIMITED"):
         level = "UNCLASSIFIED"
     else:
         level = normalize_level(level_text.replace("TOPSECRET", "TOP SECRET"))
-    extra = re.sub(r"[ \t]", "", match.group("extra") or "").upper()
+    extra = _BLANKS.sub("", match.group("extra") or "").upper()
     caveats = [c for c in ("NOFORN", "SENSITIVE", "EFTO") if c in extra]
     if level_text.startswith("LIMITED"):
         caveats.append("LIMITED OFFICIAL USE")
@@ -351,6 +354,9 @@ _DECL_RE = re.compile(r"DECL(?:ASSIFY)?(?![A-Z])(?:[ \t]*ON)?[ \t]*(?::[ \t]*)?(
                       r"[A-Z]+(?:[ \t]+[A-Z]+){0,2}|\d{1,2}[ \t]+[A-Z]{3,9}[ \t]+\d{2,4})", re.IGNORECASE)
 
 
+_NOT_A_DATE = re.compile(r"TAGS?|SUBJECT|N")  # the next field's keyword read as a DECL value
+
+
 def parse_eo(value: str) -> tuple[str | None, str | None]:
     """'12958: DECL: 08/20/2019' → ('12958', '08/20/2019'); N/A and OADR kept as written."""
     match = _EO_RE.search(value, 0, 40)
@@ -359,7 +365,7 @@ def parse_eo(value: str) -> tuple[str | None, str | None]:
     declassify = None
     if decl:
         declassify = decl.group("value").upper()
-        if re.fullmatch(r"TAGS?|SUBJECT|N", declassify.split()[0]):
+        if _NOT_A_DATE.fullmatch(declassify.split()[0]):
             declassify = None
         elif declassify[0].isalpha() and declassify.split()[-1] in ("TAGS", "TAG", "SUBJECT"):
             declassify = " ".join(declassify.split()[:-1]) or None
@@ -389,6 +395,7 @@ def _iso_date(written: str) -> str:
 
 _TAG_RE = re.compile(r"[A-Z][A-Z0-9_-]{1,11}")
 _SHORT_TAG_RE = re.compile(r"[A-Z][A-Z0-9]{1,5}")
+_TAG_SEPARATORS = re.compile(r"[\s,;]+")
 
 
 def parse_tags(value: str) -> list[str]:
@@ -396,11 +403,11 @@ def parse_tags(value: str) -> list[str]:
     lines = value.strip().split("\n")
     kept = lines[:1]
     for line in lines[1:]:  # a wrapped TAGS line holds only short codes; else text follows
-        words = [w for w in re.split(r"[\s,;]+", line) if w]
+        words = [w for w in _TAG_SEPARATORS.split(line) if w]
         if not words or not all(_SHORT_TAG_RE.fullmatch(w) for w in words):
             break
         kept.append(line)
-    tokens = [t.strip(".") for t in re.split(r"[\s,;]+", " ".join(kept)) if t.strip(".")]
+    tokens = [t.strip(".") for t in _TAG_SEPARATORS.split(" ".join(kept)) if t.strip(".")]
     lower_case = not any(t.isupper() for t in tokens)  # `Tags: prel, pgov, sy`
     tags: list[str] = []
     for token in tokens:
@@ -638,10 +645,18 @@ def _trim_value(kind: str, text: str, start: int, end: int) -> int:
     return end
 
 
-def parse_head(body: str) -> Head:
-    """Read the banner and header fields at the top of a body; `end` is where text begins."""
+_UNKNOWN: object = object()
+
+
+def parse_head(body: str, banner: Banner | None | object = _UNKNOWN) -> Head:
+    """Read the banner and header fields at the top of a body; `end` is where text begins.
+
+    ``banner`` is find_banner(body) when the caller has it already.
+    """
     head = Head()
-    banner = find_banner(body)
+    if banner is _UNKNOWN:
+        banner = find_banner(body)
+    assert banner is None or isinstance(banner, Banner)
     head.banner = banner
     zone = banner.end if banner else 0
     head.start = banner.start if banner else 0

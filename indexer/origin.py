@@ -34,6 +34,7 @@ CHIANG MAI|HO CHI MINH CITY|SURABAYA|AUCKLAND|THESSALONIKI|PONTA DELGADA|
 MATAMOROS|CURACAO|PERTH|HALIFAX""".replace("\n", "").split("|"))
 
 _WORD = re.compile(r"[A-Za-z]+(?:'[A-Za-z]+)?")
+_PLACE = re.compile(r"[A-Z][A-Z .'-]*")
 
 
 def title_place(name: str) -> str:
@@ -84,6 +85,6 @@ def origin_from_station(station: str | None) -> str | None:
         return "US Mission Geneva"
     if key in _CONSULATES:
         return f"Consulate {title_place(key)}"
-    if not re.fullmatch(r"[A-Z][A-Z .'-]*", key):
+    if not _PLACE.fullmatch(key):
         return None
     return f"Embassy {title_place(key)}"

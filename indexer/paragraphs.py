@@ -182,9 +182,14 @@ _CAVEAT_CODES = {"NF": "NOFORN", "NOFORN": "NOFORN", "FOUO": "FOUO", "SBU": "SEN
                  "FGI": "FGI", "OC": "ORCON", "ORCON": "ORCON", "PROPIN": "PROPIN"}
 
 
+_MARKING_PARTS = re.compile(r"/{1,2}|-(?=[A-Za-z])")
+_REL_TO = re.compile(r"^REL(?:EASABLE)?[ \t]*(?:TO)?[ \t]*")
+_CAVEAT_CODE = re.compile(r"[A-Z]{1,6}")
+
+
 def parse_marking(marking: str) -> tuple[str | None, list[str]] | None:
     """'C/NF' → ('CONFIDENTIAL', ['NOFORN']); None when it is not a classification marking."""
-    parts = [p.strip() for p in re.split(r"/{1,2}|-(?=[A-Za-z])", marking) if p.strip()]
+    parts = [p.strip() for p in _MARKING_PARTS.split(marking) if p.strip()]
     if not parts:
         return None
     first = parts[0].upper()
@@ -207,10 +212,10 @@ def parse_marking(marking: str) -> tuple[str | None, list[str]] | None:
         if key in _CAVEAT_CODES:
             caveats.append(_CAVEAT_CODES[key])
         elif key.startswith("REL"):
-            caveats.append("REL " + re.sub(r"^REL(?:EASABLE)?[ \t]*(?:TO)?[ \t]*", "", key).strip())
+            caveats.append("REL " + _REL_TO.sub("", key).strip())
         elif key in _LEVEL_CODES:
             continue
-        elif re.fullmatch(r"[A-Z]{1,6}", key):
+        elif _CAVEAT_CODE.fullmatch(key):
             caveats.append(key)
         else:
             return None if not caveats and len(key) > 12 else (level, caveats)

@@ -19,6 +19,7 @@ from indexer.references import resolve_references
 OnSkip = Callable[[str, str], None]
 
 _REFID_RE = re.compile(r"^(?P<year>\d{2})(?P<station>[A-Z][A-Z0-9]*?)0*(?P<number>\d+)$")
+_REFID_NOISE = re.compile(r"[\s_-]")
 _DECL_YEAR_RE = re.compile(r"^((?:19|20)\d{2})-\d{2}-\d{2}$")
 
 
@@ -26,7 +27,7 @@ def canonical_refid(refid: str | None) -> str | None:
     """'09 LONDON 001933' → '09LONDON1933'; None when it is not shaped like a refid."""
     if not refid:
         return None
-    key = re.sub(r"[\s_-]", "", refid).upper()
+    key = _REFID_NOISE.sub("", refid).upper()
     match = _REFID_RE.match(key)
     if not match:
         return None
@@ -113,7 +114,7 @@ def _build(raw: RawCable, with_paragraphs: bool = True) -> Cable:
     body = raw.body.replace("\r\n", "\n").replace("\r", "\n")
     banner = find_banner(body)
     head_text = remove_continuations(body, banner.station if banner else None)  # also inside fields
-    head = parse_head(head_text)
+    head = parse_head(head_text, banner) if head_text == body else parse_head(head_text)
     header = raw.header.replace("\r\n", "\n")
     routing_text = header + "\n" + head_text[: head.start]
     dtg = find_dtg(routing_text)

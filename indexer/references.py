@@ -89,6 +89,7 @@ _CITATION = re.compile(
     re.IGNORECASE,
 )
 _NUMBER = re.compile(r"\d+")
+_NOT_LETTER = re.compile(r"[^A-Z]")
 _PROSE_AFTER = re.compile(r"[ \t]+(?!(?:and|or|dated|of|para|paras|notal|previous)\b)[a-z]{2,}")
 # Numbers alone: one of three digits or more (two digits alone are a year), or several.
 _BARE_NUMBERS = re.compile(r"^\W*(?:\d{3,8}|\d{1,8}(?:\W+\d{1,8})+)\W*$")
@@ -161,7 +162,7 @@ def canonical_refid(year: int, station: str, number: int) -> str:
 def station_key(words: str | Iterable[str]) -> str:
     """The refid spelling of a station: upper case, no spaces, hyphens or quotes, aliases."""
     text = words if isinstance(words, str) else " ".join(words)
-    key = re.sub(r"[^A-Z]", "", text.upper())
+    key = _NOT_LETTER.sub("", text.upper())
     return STATION_ALIASES.get(key, key)
 
 
