@@ -234,6 +234,7 @@ def _write_errors(index_dir: Path) -> Iterator[None]:
 def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
                 memory_mb: int = DEFAULT_MEMORY_MB, workers: int | None = None,
                 progress: Callable[[Progress], None] | None = None, wait: bool = False,
+                on_skip: Callable[[Skipped], None] | None = None,
                 batch_cables: int = DEFAULT_BATCH_CABLES,
                 batch_paragraphs: int = DEFAULT_BATCH_PARAGRAPHS,
                 writer_settings: str = "tuned", engine_name: str | None = None) -> BuildSummary:
@@ -244,6 +245,8 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
 
     ``writer_settings="library"`` writes with the engine library's own defaults instead of
     cablesearch's tuned ones: the benchmark's reference point (bench/engines.py).
+
+    ``on_skip`` is called with each skipped input as soon as it is found.
     """
     started = time.monotonic()
     index_dir = Path(index_dir)
@@ -252,16 +255,18 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
     files = [f for f in input_files(paths, summary.skipped)
              if inside_index not in f.resolve().parents]
     summary.files = len(files)
+    for skip in summary.skipped if on_skip else ():  # paths that do not exist
+        on_skip(skip)
     workers = default_workers() if workers is None else max(0, workers)
     with _write_errors(index_dir):
         return _build(files, index_dir, summary, started, memory_mb=memory_mb, workers=workers,
-                      progress=progress, wait=wait, batch_cables=batch_cables,
+                      progress=progress, on_skip=on_skip, wait=wait, batch_cables=batch_cables,
                       batch_paragraphs=batch_paragraphs, writer_settings=writer_settings,
                       engine_name=engine_name)
 
 
 def _build(files: list[Path], index_dir: Path, summary: BuildSummary, started: float, *,
-           memory_mb: int, workers: int, progress, wait: bool, batch_cables: int,
+           memory_mb: int, workers: int, progress, on_skip, wait: bool, batch_cables: int,
            batch_paragraphs: int, writer_settings: str, engine_name: str | None) -> BuildSummary:
     engine = open_or_create_index(index_dir, engine_name)
     try:
@@ -270,7 +275,7 @@ def _build(files: list[Path], index_dir: Path, summary: BuildSummary, started: f
             if writer_settings == "library":
                 engine.use_library_writer_defaults()
             _run(engine, files, workers, stop, summary, progress, started, batch_cables,
-                 batch_paragraphs)
+                 batch_paragraphs, on_skip)
             summary.interrupted = stop.requested
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -282,7 +287,8 @@ def _build(files: list[Path], index_dir: Path, summary: BuildSummary, started: f
 
 def _run(engine: Engine, files: list[Path], workers: int, stop: _StopFlag,
          summary: BuildSummary, progress: Callable[[Progress], None] | None, started: float,
-         batch_cables: int, batch_paragraphs: int) -> None:
+         batch_cables: int, batch_paragraphs: int,
+         on_skip: Callable[[Skipped], None] | None = None) -> None:
     pending: list[Cable] = []
     pending_paragraphs = 0
     files_done = 0
@@ -318,6 +324,8 @@ def _run(engine: Engine, files: list[Path], workers: int, stop: _StopFlag,
                     commit()
             elif kind == "skip":
                 summary.skipped.append(Skipped(message[1], message[2]))
+                if on_skip is not None:
+                    on_skip(summary.skipped[-1])
             elif kind == "done":
                 files_done += 1
             tick()

@@ -1,4 +1,5 @@
-"""A one-line progress bar on stderr, drawn only when stderr is a terminal."""
+"""A one-line progress bar on stderr, drawn only when stderr is a terminal, and the notes
+(skipped files) printed as they happen: above the bar on a terminal, plain lines otherwise."""
 
 from __future__ import annotations
 
@@ -29,8 +30,10 @@ class ProgressBar:
         self.interval = interval
         self._last = 0.0
         self._width = 0
+        self._latest: Progress | None = None
 
     def __call__(self, p: Progress) -> None:
+        self._latest = p
         now = time.monotonic()
         if not self.enabled or now - self._last < self.interval:
             return
@@ -47,6 +50,15 @@ class ProgressBar:
         pad = max(0, self._width - len(line))
         self._width = len(line)
         self.stream.write("\r" + line + " " * pad)
+        self.stream.flush()
+
+    def note(self, text: str) -> None:
+        """Print one line now; on a terminal above the bar, which is drawn again below it."""
+        drawn = self._width > 0
+        self.finish()
+        self.stream.write(text + "\n")
+        if drawn and self._latest is not None:
+            self._draw(self._latest)
         self.stream.flush()
 
     def finish(self) -> None:

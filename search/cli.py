@@ -96,9 +96,8 @@ def parse_command(paths: tuple[Path, ...], jsonl: bool) -> None:
 # --- index, stats, optimize (indexer: build and engine) ---
 
 
-def _print_skips(skipped) -> None:
-    for skip in skipped:
-        click.echo(f"skipped {skip.source}: {skip.reason}", err=True)
+def _skip_line(skip) -> str:
+    return f"skipped {skip.source}: {skip.reason}"
 
 
 def _summary_text(summary) -> str:
@@ -147,11 +146,11 @@ def index_command(paths, index, remove, memory_mb, workers, batch_cables, wait, 
         try:
             summary = build_index(paths, index_dir, memory_mb=memory_mb, workers=workers,
                                   progress=bar, wait=wait,
+                                  on_skip=lambda skip: bar.note(_skip_line(skip)),
                                   batch_cables=batch_cables or DEFAULT_BATCH_CABLES,
                                   engine_name=engine_name)
         finally:
             bar.finish()
-    _print_skips(summary.skipped)
     click.echo(json.dumps(summary.to_dict()) if as_json else _summary_text(summary))
     if summary.interrupted:
         raise UserError(f"interrupted: {summary.cables:,} cables in {summary.commits} commits "
