@@ -100,17 +100,23 @@ def input_files(paths: Iterable[str | Path], skipped: list[Skipped]) -> list[Pat
 
 # --- parsing, in worker processes or inline ------------------------------------------------
 
-def _parse_file(path: Path, emit: Callable[[tuple], None]) -> None:
-    """Parse one file, emitting ("cables", [...]) and ("skip", source, reason) messages."""
+Prepare = Callable[[Cable], Any]  # the engine's index-free part of writing (Engine.prepare)
+
+
+def _parse_file(path: Path, emit: Callable[[tuple], None], prepare: Prepare) -> None:
+    """Parse one file, emitting ("cables", [prepared cable, ...], paragraphs) and
+    ("skip", source, reason) messages."""
     from .parse import parse_path
 
-    batch: list[Cable] = []
+    batch: list[Any] = []
+    paragraphs = 0
     try:
         for cable in parse_path(path, on_skip=lambda source, reason: emit(("skip", str(source), str(reason)))):
-            batch.append(cable)
+            batch.append(prepare(cable))
+            paragraphs += len(cable.paragraphs)
             if len(batch) >= SEND_CABLES:
-                emit(("cables", batch))
-                batch = []
+                emit(("cables", batch, paragraphs))
+                batch, paragraphs = [], 0
     except ParseError as exc:
         emit(("skip", str(path), str(exc)))
     except OSError as exc:
@@ -118,23 +124,23 @@ def _parse_file(path: Path, emit: Callable[[tuple], None]) -> None:
     except Exception as exc:  # a parser bug must not end the run: report the file and go on
         emit(("skip", str(path), f"parser failed: {type(exc).__name__}: {exc}"))
     if batch:
-        emit(("cables", batch))
+        emit(("cables", batch, paragraphs))
     emit(("done", str(path)))
 
 
-def _worker(tasks, results) -> None:
+def _worker(tasks, results, prepare: Prepare) -> None:
     # (forked while the index lock is held: indexer.lock closed our copy of it and made us
     # die with the build process)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while (path := tasks.get()) is not None:
-        _parse_file(Path(path), results.put)
+        _parse_file(Path(path), results.put, prepare)
     results.put(("exit",))
 
 
 class _ParallelParser:
     """Parse processes fed from a task queue, their messages read through a bounded queue."""
 
-    def __init__(self, files: list[Path], workers: int) -> None:
+    def __init__(self, files: list[Path], workers: int, prepare: Prepare) -> None:
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
         self.tasks = ctx.Queue()
         self.results = ctx.Queue(maxsize=4 * workers)
@@ -142,7 +148,7 @@ class _ParallelParser:
             self.tasks.put(str(path))
         for _ in range(workers):
             self.tasks.put(None)
-        self.procs = [ctx.Process(target=_worker, args=(self.tasks, self.results),
+        self.procs = [ctx.Process(target=_worker, args=(self.tasks, self.results, prepare),
                                   daemon=True) for _ in range(workers)]
         for proc in self.procs:
             proc.start()
@@ -173,12 +179,13 @@ class _ParallelParser:
         self.tasks.cancel_join_thread()
 
 
-def _inline_messages(files: list[Path], should_stop: Callable[[], bool]) -> Iterator[tuple]:
+def _inline_messages(files: list[Path], should_stop: Callable[[], bool],
+                     prepare: Prepare) -> Iterator[tuple]:
     out: list[tuple] = []
     for path in files:
         if should_stop():
             return
-        _parse_file(path, out.append)
+        _parse_file(path, out.append, prepare)
         yield from out
         out.clear()
 
@@ -289,7 +296,7 @@ def _run(engine: Engine, files: list[Path], workers: int, stop: _StopFlag,
          summary: BuildSummary, progress: Callable[[Progress], None] | None, started: float,
          batch_cables: int, batch_paragraphs: int,
          on_skip: Callable[[Skipped], None] | None = None) -> None:
-    pending: list[Cable] = []
+    pending: list[Any] = []  # cables as the engine's prepare made them
     pending_paragraphs = 0
     files_done = 0
 
@@ -312,14 +319,15 @@ def _run(engine: Engine, files: list[Path], workers: int, stop: _StopFlag,
             progress(Progress(files_done, len(files), summary.cables + len(pending),
                               summary.paragraphs, summary.commits, time.monotonic() - started))
 
-    parallel = _ParallelParser(files, workers) if workers and len(files) > 0 else None
+    prepare = type(engine).prepare
+    parallel = _ParallelParser(files, workers, prepare) if workers and len(files) > 0 else None
     try:
-        messages = parallel.messages(stop) if parallel else _inline_messages(files, stop)
+        messages = parallel.messages(stop) if parallel else _inline_messages(files, stop, prepare)
         for message in messages:
             kind = message[0]
             if kind == "cables":
                 pending.extend(message[1])
-                pending_paragraphs += sum(len(c.paragraphs) for c in message[1])
+                pending_paragraphs += message[2]
                 if len(pending) >= batch_cables or pending_paragraphs >= batch_paragraphs:
                     commit()
             elif kind == "skip":

@@ -114,9 +114,18 @@ class Engine(ABC):
     def open(cls, path: Path) -> "Engine":
         """Open an existing index; raise IndexMissing / IndexIncompatible / IndexUnsafe."""
 
+    @classmethod
+    def prepare(cls, cable: Cable) -> Any:
+        """The part of writing ``cable`` that needs no index, done where the cable was parsed
+        (the build's worker processes): ``write`` takes the result in place of the cable,
+        so it must pickle. By default the cable itself."""
+        return cable
+
     @abstractmethod
     def write(self, cables: Iterable[Cable]) -> WriteReport:
-        """Add or replace whole cables in one commit (all of a cable's paragraphs or none)."""
+        """Add or replace whole cables in one commit (all of a cable's paragraphs or none).
+
+        Each item is a Cable or what ``prepare`` made of one."""
 
     @abstractmethod
     def remove(self, refids: Iterable[str]) -> WriteReport:

@@ -113,22 +113,39 @@ def native_check(text: str) -> tuple[bool, bool]:
 
 def native_ok(text: str, stem: bool = True) -> bool:
     """True when tantivy's own analyzer yields exactly the Whoosh analyzer's tokens."""
+    if not stem and text.isascii():
+        return True  # ASCII \w+ and lower case are the same in Python and in Rust
     words_ok, stems_ok = native_check(text)
     return stems_ok if stem else words_ok
 
 
+Tokens = list[tuple[str, int, int]]  # (token, start, end) in order; the position is the index
+
+
+def _tokens(text: str, stem: bool) -> Tokens:
+    if stem:
+        return [(stem_word(m.group().lower()), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return [(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
 @functools.lru_cache(maxsize=256)  # a cable's subject and headings repeat in its paragraphs
+def whoosh_tokens(text: str, stem: bool) -> Tokens | None:
+    """The Whoosh analyzer's tokens for ``text`` if tantivy's own analyzer would index it
+    otherwise, else None (tantivy may tokenize it itself). Plain tuples: they are made in a
+    parse worker (``documents.document_spec``) and cheap to send to the writer."""
+    return None if native_ok(text, stem) else _tokens(text, stem)
+
+
+def pretokenized_string(text: str, tokens: Tokens) -> tantivy.PreTokenizedString:
+    Token = tantivy.Token
+    return tantivy.PreTokenizedString(
+        text, [Token(word, i, start, end) for i, (word, start, end) in enumerate(tokens)])
+
+
 def pretokenized(text: str, stem: bool) -> tantivy.PreTokenizedString:
     """``text`` tokenized as the Whoosh analyzer does (\\w+, lowercase, stem), positions and
     offsets kept."""
-    Token = tantivy.Token
-    if stem:
-        tokens = [Token(stem_word(m.group().lower()), i, m.start(), m.end())
-                  for i, m in enumerate(_WORD.finditer(text))]
-    else:
-        tokens = [Token(m.group().lower(), i, m.start(), m.end())
-                  for i, m in enumerate(_WORD.finditer(text))]
-    return tantivy.PreTokenizedString(text, tokens)
+    return pretokenized_string(text, _tokens(text, stem))
 
 
 def token_positions(text: str, stem: bool) -> dict[str, list[int]]:
@@ -151,13 +168,3 @@ def match_spans(text: str, stems: set[str], words: set[str]) -> list[tuple[int, 
         if word in words or stem_word(word) in stems:
             spans.append((m.start(), m.end()))
     return spans
-
-
-def add_text(doc: tantivy.Document, field: str, text: str, stem: bool,
-             native: bool | None = None) -> None:
-    """Add a text value that tantivy will index with Whoosh's words and stems (``native``:
-    whether tantivy's analyzer may do it, when the caller checked already)."""
-    if native if native is not None else native_ok(text, stem):
-        doc.add_text(field, text)
-    else:
-        doc.add_pre_tokenized_text(field, pretokenized(text, stem))

@@ -8,17 +8,21 @@ into ``tantivy.Document`` objects. Stored documents come back in the shape Whoos
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Iterator
 
 import tantivy
 
 from ...model import Cable
+from ...versions import version_digest
 from ..whoosh import documents as whoosh_documents
-from .analysis import add_text, native_check
-from .schema import DATE_FIELDS, INTEGER_FIELDS, KEYWORD_FIELDS, MULTI_VALUED, STEMMED_FIELDS
+from .analysis import Tokens, pretokenized_string, whoosh_tokens
+from .schema import (DATE_FIELDS, INTEGER_FIELDS, KEYWORD_FIELDS, MULTI_VALUED, STEMMED_FIELDS,
+                     build_schema)
 
 decode_cable = whoosh_documents.decode_cable
 paragraph_id = whoosh_documents.paragraph_id
@@ -41,62 +45,115 @@ def _keywords(value: Any) -> list[str]:
     return [part.strip() for part in str(value).split(",") if part.strip()]
 
 
-def to_document(fields: dict[str, Any]) -> tantivy.Document:
-    """One tantivy document from a Whoosh document dict."""
-    doc = tantivy.Document()
+Spec = tuple[dict[str, list], list[tuple[str, str, Tokens]]]
+
+
+def document_spec(fields: dict[str, Any]) -> Spec:
+    """Everything about a tantivy document that needs no index, from a Whoosh document dict:
+    the field values as ``tantivy.Document.from_dict`` takes them, and the texts tantivy must
+    take pre-tokenized (field, text, Whoosh tokens). Plain values, so that a parse worker
+    can make it and send it to the writer (tantivy documents themselves pickle slowly)."""
+    values: dict[str, list] = {}
     for name in KEYWORD_FIELDS:
         value = fields.get(name)
         if name in MULTI_VALUED:
-            for part in _keywords(value):
-                doc.add_text(name, part)
+            parts = _keywords(value)
+            if parts:
+                values[name] = parts
         elif value:
-            doc.add_text(name, str(value))
+            values[name] = [str(value)]
     lists = {name: fields[key] for name, key in _STORED_LISTS.items()
              if key in fields and fields.get(name) is not None}  # as Whoosh stores them
     if lists:
-        doc.add_bytes("lists", json.dumps(lists, ensure_ascii=False).encode("utf-8"))
+        values["lists"] = [json.dumps(lists, ensure_ascii=False).encode("utf-8")]
     for name in INTEGER_FIELDS:
         value = fields.get(name)
         if value is not None:
-            doc.add_integer(name, int(value))
+            values[name] = [int(value)]
     for name in DATE_FIELDS:
         value = fields.get(name)
         if value is not None:
-            doc.add_date(name, value)
+            values[name] = [value]
     created = fields.get("created")
     if created is not None:
-        doc.add_integer("created_ts", int(created.replace(tzinfo=timezone.utc).timestamp()))
+        values["created_ts"] = [int(created.replace(tzinfo=timezone.utc).timestamp())]
     if fields.get("refid"):
-        doc.add_integer("refid_key", key_of(fields["refid"]))
+        values["refid_key"] = [key_of(fields["refid"])]
     if fields.get("id"):
-        doc.add_integer("doc_key", key_of(fields["id"]))
-    texts = [fields[name] for name in (*STEMMED_FIELDS, "exact") if fields.get(name)]
-    if texts:  # one check covers every text field (exact holds the words of the others)
-        words_ok, stems_ok = native_check("\n".join(texts))
-        for name in STEMMED_FIELDS:
-            if fields.get(name):
-                add_text(doc, name, fields[name], stem=True, native=stems_ok)
-        if fields.get("exact"):
-            add_text(doc, "exact", fields["exact"], stem=False, native=words_ok)
+        values["doc_key"] = [key_of(fields["id"])]
+    pretokenized: list[tuple[str, str, Tokens]] = []
+    for name in (*STEMMED_FIELDS, "exact"):
+        text = fields.get(name)
+        if text:
+            tokens = whoosh_tokens(text, name != "exact")
+            if tokens is None:
+                values[name] = [text]
+            else:
+                pretokenized.append((name, text, tokens))
     for name in ("in_summary", "in_comment"):
         if name in fields:
-            doc.add_boolean(name, bool(fields[name]))
+            values[name] = [bool(fields[name])]
     if fields.get("payload") is not None:
-        doc.add_bytes("payload", fields["payload"])
+        values["payload"] = [fields["payload"]]
+    return values, pretokenized
+
+
+@functools.cache
+def _schema() -> tantivy.Schema:
+    return build_schema()
+
+
+def build_document(spec: Spec) -> tantivy.Document:
+    """The tantivy document of a spec: the writer's only per-document Python work."""
+    values, pretokenized = spec
+    doc = tantivy.Document.from_dict(values, _schema())
+    for name, text, tokens in pretokenized:
+        doc.add_pre_tokenized_text(name, pretokenized_string(text, tokens))
     return doc
 
 
-def paragraph_documents(cable: Cable) -> Iterator[tantivy.Document]:
-    for fields in whoosh_documents.paragraph_documents(cable):
-        yield to_document(fields)
+def to_document(fields: dict[str, Any]) -> tantivy.Document:
+    """One tantivy document from a Whoosh document dict."""
+    return build_document(document_spec(fields))
 
 
-def cable_document(cable: Cable, digest: str | None = None) -> tantivy.Document:
-    return to_document(whoosh_documents.cable_document(cable, digest))
+@dataclass(slots=True)
+class PreparedCable:
+    """A cable with its documents' index-free work done (``TantivyEngine.prepare``, run in
+    a parse worker): what the writer needs to plan the write, and the document specs."""
+
+    cable: Cable
+    digest: str
+    paragraphs: list[Spec]
+    cable_spec: Spec
+
+    @property
+    def refid(self) -> str:
+        return self.cable.refid
+
+    @property
+    def released(self):  # what ``writing.plan_write`` reads of a candidate version
+        return self.cable.released
 
 
-def version_document(cable: Cable, digest: str | None = None) -> tantivy.Document:
-    return to_document(whoosh_documents.version_document(cable, digest))
+def prepare(cable: Cable) -> PreparedCable:
+    digest = version_digest(cable)
+    return PreparedCable(cable, digest,
+                         [document_spec(f) for f in whoosh_documents.paragraph_documents(cable)],
+                         document_spec(whoosh_documents.cable_document(cable, digest)))
+
+
+def paragraph_documents(prepared: PreparedCable) -> Iterator[tantivy.Document]:
+    for spec in prepared.paragraphs:
+        yield build_document(spec)
+
+
+def cable_document(prepared: PreparedCable, digest: str | None = None) -> tantivy.Document:
+    return build_document(prepared.cable_spec)
+
+
+def version_document(prepared: PreparedCable, digest: str | None = None) -> tantivy.Document:
+    return to_document(whoosh_documents.version_document(prepared.cable, digest or prepared.digest))
 
 
 def demoted(stored: dict[str, Any]) -> tantivy.Document:

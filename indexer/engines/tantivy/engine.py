@@ -20,14 +20,14 @@ from typing import Any, Iterable, Iterator
 import tantivy
 
 from ...model import Cable, LEVELS
-from ...versions import version_digest
 from ..base import (Engine, EngineResult, IndexBusy, IndexIncompatible, SearchRequest,
                     WriteReport)
 from ..safety import existing_index_dir, new_index_dir, private_files
 from ..writing import Known, Plan, apply_plan, plan_write, stored_version_key
 from . import analysis
-from .documents import (cable_document, decode_cable, demoted, paragraph_documents,
-                        stored_fields, version_document, version_id)
+from .documents import (PreparedCable, cable_document, decode_cable, demoted,
+                        paragraph_documents, prepare, stored_fields, version_document,
+                        version_id)
 from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, SCHEMA_VERSION, build_schema
 
 Q = tantivy.Query
@@ -155,11 +155,17 @@ class TantivyEngine(Engine):
             writer.commit()
         self.index.reload()
 
-    def write(self, cables: Iterable[Cable]) -> WriteReport:
+    @classmethod
+    def prepare(cls, cable: Cable) -> PreparedCable:
+        """The cable's documents as far as they go without the index (see documents.py)."""
+        return prepare(cable)
+
+    def write(self, cables: Iterable[Cable | PreparedCable]) -> WriteReport:
         """Add, replace or keep each cable; all of it goes into one commit or none of it."""
-        batch: dict[str, dict[str, Cable]] = {}
-        for cable in cables:
-            batch.setdefault(cable.refid, {}).setdefault(version_digest(cable), cable)
+        batch: dict[str, dict[str, PreparedCable]] = {}
+        for item in cables:
+            prepared = item if isinstance(item, PreparedCable) else prepare(item)
+            batch.setdefault(prepared.refid, {}).setdefault(prepared.digest, prepared)
         report = WriteReport()
         self.index.reload()
         searcher = self.searcher()
@@ -187,7 +193,7 @@ class TantivyEngine(Engine):
     def _exists(self, searcher, doc_id: str) -> bool:
         return searcher.search(Q.term_query(self.schema, "id", doc_id), 1, count=True).count > 0
 
-    def _plan(self, searcher, refid: str, candidates: dict[str, Cable],
+    def _plan(self, searcher, refid: str, candidates: dict[str, PreparedCable],
               report: WriteReport) -> Plan | None:
         return plan_write(refid, self._known(searcher, refid), candidates,
                           lambda digest: self._exists(searcher, version_id(refid, digest)),
