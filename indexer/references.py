@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Collection, Iterable
 
 from .model import Cable, Reference
@@ -161,13 +162,22 @@ def canonical_refid(year: int, station: str, number: int) -> str:
 
 def station_key(words: str | Iterable[str]) -> str:
     """The refid spelling of a station: upper case, no spaces, hyphens or quotes, aliases."""
-    text = words if isinstance(words, str) else " ".join(words)
+    return _station_key(words if isinstance(words, str) else " ".join(words))
+
+
+@lru_cache(maxsize=4096)  # a few hundred stations, keyed again for every candidate refid
+def _station_key(text: str) -> str:
     key = _NOT_LETTER.sub("", text.upper())
     return STATION_ALIASES.get(key, key)
 
 
 def find_citations(text: str) -> list[Citation]:
     """Every cable citation in a piece of written text, in order."""
+    return list(_citations(text))
+
+
+@lru_cache(maxsize=4096)  # resolving a REF line reads each entry up to three times
+def _citations(text: str) -> tuple[Citation, ...]:
     found: list[Citation] = []
     for match in _CITATION.finditer(text):
         if _PROSE_AFTER.match(text, match.end("number")):
@@ -184,7 +194,7 @@ def find_citations(text: str) -> list[Citation]:
             if int(number) > 0:
                 found.append(Citation(year, words, int(number), before,
                                       padded=len(number) >= 6 and number.startswith("0")))
-    return found
+    return tuple(found)
 
 
 def _trim_station(words: tuple[str, ...]) -> tuple[str, ...]:
