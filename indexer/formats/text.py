@@ -47,9 +47,23 @@ def looks_like_refid(name: str) -> bool:
     return len(name) <= 40 and REFID_RE.fullmatch(name) is not None
 
 
+# The two usual forms, read without strptime's cost. Any number strptime would refuse is
+# also refused by datetime(), and then strptime decides.
+_SITE_DATETIME = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2}) ([0-9]{1,2}):([0-9]{2})")
+_DUMP_DATETIME = re.compile(r"([0-9]{1,2})/([0-9]{1,2})/([0-9]{4}) ([0-9]{1,2}):([0-9]{2})")
+
+
 def parse_site_datetime(text: str) -> datetime | None:
     """'2009-08-21 13:01' (the cablegate site) or '8/21/2009 13:01' (the dump) → datetime."""
     text = " ".join(text.split())
+    site, dump = _SITE_DATETIME.fullmatch(text), _DUMP_DATETIME.fullmatch(text)
+    if site or dump:
+        year, month, day, hour, minute = (int(g) for g in site.groups()) if site else \
+            (int(dump.group(i)) for i in (3, 1, 2, 4, 5))  # type: ignore[union-attr]
+        try:
+            return datetime(year, month, day, hour, minute)
+        except ValueError:
+            pass
     for fmt in ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%Y-%m-%d", "%m/%d/%Y"):
         try:
             return datetime.strptime(text, fmt)
