@@ -391,8 +391,9 @@ _COMMENT_ANY = re.compile(r"C(?:OMMENT|omment)(?<![A-Za-z(].{7})[ \t]*:")
 
 def _ends_region(end_re: re.Pattern[str], end_lower_re: re.Pattern[str], body: str, lower: str) -> bool:
     """``end_re.search(body)``, skipped when the literal-led search of the lower-cased text
-    rules it out (ASCII text only: the engine's ignore-case also reads `ſ` as `s`)."""
-    if end_lower_re.search(lower) is None and body.isascii():
+    rules it out. Exact unless the text holds `ſ`, which ignore-case reads as `s` but
+    lower() keeps (no other character matches a letter of these words ignoring case)."""
+    if end_lower_re.search(lower) is None and "\u017f" not in body:
         return False
     return end_re.search(body) is not None
 
