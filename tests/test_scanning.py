@@ -1,7 +1,8 @@
-"""The parser's fast scans find exactly what the plain regex scans they replace find.
+"""The parser's fast paths find exactly what the plain forms they replace find.
 
-Each fast path (indexer/scanning.py and its users) is compared with the straightforward
-``finditer``/``search``/``sub`` on cable-shaped random text and on the real corpus bodies.
+Each fast scan (indexer/scanning.py and its users) is compared with the straightforward
+``finditer``/``search``/``sub`` on cable-shaped random text and on the real corpus bodies;
+the date fast path with strptime.
 """
 
 from __future__ import annotations
@@ -105,3 +106,28 @@ def test_scan_respects_pos_and_endpos(pos: int, endpos: int | None) -> None:
     text = "ab xab abbb ab"
     assert spans(scan(pattern, candidates, text, pos, endpos)) == \
         spans(pattern.finditer(text, pos, len(text) if endpos is None else endpos))
+
+
+def test_site_datetime_fast_path_equals_strptime() -> None:
+    """parse_site_datetime reads the two usual forms without strptime: same datetimes, and
+    the same refusals (month 13, minute 60, February 30 …)."""
+    from datetime import datetime
+    from itertools import product
+
+    from indexer.formats.text import parse_site_datetime
+
+    def with_strptime(text: str) -> datetime | None:
+        text = " ".join(text.split())
+        for fmt in ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%Y-%m-%d", "%m/%d/%Y"):
+            try:
+                return datetime.strptime(text, fmt)
+            except ValueError:
+                continue
+        return None
+
+    parts = ["0", "00", "1", "02", "12", "13", "29", "30", "31", "32", "99"]
+    for first, second, year, (hour, minute) in product(parts, parts, ["2009", "0000", "1900"],
+                                                       [("0", "00"), ("23", "59"), ("24", "00"), ("13", "60"), ("7", "5")]):
+        for text in (f"{first}/{second}/{year} {hour}:{minute}", f"{year}-{first}-{second} {hour}:{minute}"):
+            assert parse_site_datetime(text) == with_strptime(text), text
+    assert parse_site_datetime("8/21/2009 13:58") == datetime(2009, 8, 21, 13, 58)
