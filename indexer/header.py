@@ -162,8 +162,10 @@ def find_routing(text: str) -> Routing:
                 current = routing.recipients if key == "TO" else routing.info
                 current.append(_addressee(value))
             continue
+        if current is None:
+            continue
         stripped = line.strip().rstrip("\\").strip()
-        if current is None or not stripped or _ROUTE_STOP.match(stripped):
+        if not stripped or _ROUTE_STOP.match(stripped):
             current = None
             continue
         if "/" in stripped.split(" ")[0] or stripped.isupper():

@@ -383,6 +383,8 @@ _COMMENT_END = re.compile(r"\bEND[ \t]+(?:OF[ \t]+)?COMMENTS?\b", re.IGNORECASE)
 # The same on lower-cased text: a literal first letter lets the regex engine skip ahead.
 _SUMMARY_END_LOWER = re.compile(r"end[ \t]+(?:of[ \t]+)?summary\b")
 _COMMENT_END_LOWER = re.compile(r"end[ \t]+(?:of[ \t]+)?comments?\b")
+# Both in one pass (their matches never overlap: neither word holds an `end`).
+_REGION_END_LOWER = re.compile(r"end[ \t]+(?:of[ \t]+)?(?:(?P<summary>summary)|comments?)\b")
 # `SUMMARY:` or `Summary:` not inside a word; the lookbehind comes after the literal first
 # letter, which the regex engine skips ahead to.
 _SUMMARY_ANY = re.compile(r"S(?:UMMARY|ummary)(?<![A-Za-z].{7})[ \t]*:")
@@ -423,10 +425,13 @@ def split_paragraphs(text: str) -> tuple[list[Paragraph], list[str]]:
     # A summary that does not end in its own paragraph carries over only when an END SUMMARY
     # follows; the same for comments.
     lower_text = text.lower()
-    summary_end = max((m.start() for m in _SUMMARY_END_LOWER.finditer(lower_text)), default=-1) \
-        if "summary" in lower_text else -1
-    comment_end = max((m.start() for m in _COMMENT_END_LOWER.finditer(lower_text)), default=-1) \
-        if "comment" in lower_text else -1
+    summary_end = comment_end = -1
+    if "summary" in lower_text or "comment" in lower_text:  # the last END SUMMARY, END COMMENT
+        for found in _REGION_END_LOWER.finditer(lower_text):
+            if found.group("summary"):
+                summary_end = found.start()
+            else:
+                comment_end = found.start()
     paragraphs: list[Paragraph] = []
     heading: str | None = None
     in_summary = in_comment = False
