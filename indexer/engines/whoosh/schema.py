@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from whoosh import fields
 
-from .analysis import exact_analyzer, stemming_analyzer
+from .analysis import LeanText
 
 SCHEMA_VERSION = 1
 
@@ -48,10 +48,10 @@ def build_schema() -> fields.Schema:
         year=fields.NUMERIC(int, stored=True, sortable=True, shift_step=0),
         month=fields.ID(stored=True, sortable=True),  # "2009-08", for the histogram
         released=_datetime(shift_step=0),  # few distinct days
-        subject=fields.TEXT(analyzer=stemming_analyzer(), stored=True, field_boost=0.2),
-        heading=fields.TEXT(analyzer=stemming_analyzer(), stored=True, field_boost=0.5),
-        text=fields.TEXT(analyzer=stemming_analyzer(), stored=True),  # highlights re-analyze
-        exact=fields.TEXT(analyzer=exact_analyzer()),  # unstemmed text+heading+subject
+        subject=LeanText(stemmed=True, stored=True, field_boost=0.2),
+        heading=LeanText(stemmed=True, stored=True, field_boost=0.5),
+        text=LeanText(stemmed=True, stored=True),  # highlights re-analyze
+        exact=LeanText(stemmed=False),  # unstemmed text+heading+subject
         in_summary=fields.BOOLEAN(stored=True),
         in_comment=fields.BOOLEAN(stored=True),
         cites=fields.KEYWORD(stored=True, commas=True),
