@@ -16,6 +16,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from indexer import header, paragraphs
+from indexer.formats import text as text_helpers
 from indexer.scanning import find_all, line_starts, scan, scan_at, scan_sub
 
 # Pieces of cable text, with the traps of ignore-case matching (`ſ` is an `s`, `K` a `k`).
@@ -27,7 +28,8 @@ TOKENS = ["¶", "1", "2", "3", "12", "2009", "00009127", "002", ".", ". ", " ", 
           "FOR OFFICIAL USE ONLY", "SENSITIVE BUT UNCLASSIFIED", "SENSITIVE", "SBU", "REL TO UK", "NODIS",
           "Summary:", "SUMMARY :", "END SUMMARY", "end of comment", "COMMENT:", "(Comment:", "x Summary:",
           "END \u017fUMMARY", "C O N F I D E N T I A L", "Ä", "2 . (C) ", "\n\u017fUBJ-", "\n\u017fubject:",
-          "LONDON 00001933 002  OF 004", "003\t\tOF 006"]
+          "LONDON 00001933 002  OF 004", "003\t\tOF 006", "confidential ", "Secret\t", "u n c l a s ",
+          "london 001933", " Section 1 of 2 "]
 cable_text = st.lists(st.sampled_from(TOKENS), max_size=60).map("".join)
 EXAMPLES = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -67,6 +69,12 @@ def check_all(text: str) -> None:
         assert paragraphs.remove_continuations(text, station) == reference_remove_continuations(text, station)
     for pattern, keyword in ((paragraphs.SECTION_LINE_RE, "SECTION"), (paragraphs.PAGE_BREAK_RE, "PAGE")):
         assert scan_sub(pattern, line_starts(text, find_all(text, keyword)), "", text) == pattern.sub("", text)
+    end = min(len(text), 6000)
+    fast, plain = header._search_any_case(text, end), header.BANNER_ANYCASE_RE.search(text, 0, end)
+    assert (fast.span(), fast.groupdict()) == (plain.span(), plain.groupdict()) if plain else fast is None
+    head = text[:3000]
+    if head.isascii():
+        assert spans(text_helpers._BANNER_UPPER_RE.finditer(head.upper())) == spans(text_helpers._BANNER_RE.finditer(head))
     caveats = [header.CAVEAT_NAMES[m.lastgroup] for m in header.CAVEAT_RE.finditer(text) if m.lastgroup != "relto"]
     assert header.find_caveats(text) == list(dict.fromkeys(caveats))
     for fast, plain in ((paragraphs._SUMMARY_ANY, r"(?<![A-Za-z])(?:SUMMARY|Summary)[ \t]*:"),

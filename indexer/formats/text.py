@@ -114,6 +114,9 @@ _BANNER_RE = re.compile(
     r"|UNCLAS|LIMITED OFFICIAL USE|TOP SECRET|SENSITIVE BUT UNCLASSIFIED)(?![A-Z])",
     re.IGNORECASE,
 )
+# The same, case-sensitive: on upper-cased ASCII text it finds what _BANNER_RE finds in the
+# text, without an ignore-case pattern's try at every position.
+_BANNER_UPPER_RE = re.compile(_BANNER_RE.pattern)
 
 
 def is_banner(line: str) -> bool:
@@ -159,7 +162,8 @@ def id_agrees_with_banner(record_id: str, body: str) -> bool | None:
         return False
     station, number = parts.group(2), parts.group(3).lstrip("0") or "0"
     wanted = re.compile(r"(?:" + re.escape(station) + r"|XXX+)0{0,7}" + number + r"(?![0-9])")
-    banners = list(_BANNER_RE.finditer(body[:3000]))[:5]
+    head = body[:3000]
+    banners = list(_BANNER_UPPER_RE.finditer(head.upper()) if head.isascii() else _BANNER_RE.finditer(head))[:5]
     for banner in banners:
         compact = _WHITESPACE.sub("", body[banner.start():banner.start() + 300].upper())
         if wanted.search(compact):
