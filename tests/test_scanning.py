@@ -95,6 +95,7 @@ def test_fast_scans_on_known_traps() -> None:
     check_all("x\n  SECTION 2 OF 3\nNEW DELHI 00009127  002 OF 006 \nPAGE 02 STATE 123 \n¶3. ¶ 12. 2009. 1 .")
     check_all("\u017fUBJECT: a\n  tags: prel\nE.O. 12958: DECL: 1/1/2019\nREFS: A. LONDON 12")
     check_all("intro\n2 . (C) Two.\nLONDON 00001933 002  OF 004\n \u017fUBJ- x")
+    check_all("Friday, 20 August 2004\nconfidential section 01 of 02 london 001933\n1. x")
     assert header.find_caveats("LONDON 001352SIPDISE.O. 12958 NOFORN") == ["SIPDIS", "NOFORN"]
 
 
