@@ -71,7 +71,7 @@ def check_all(text: str) -> None:
         assert scan_sub(pattern, line_starts(text, find_all(text, keyword)), "", text) == pattern.sub("", text)
     end = min(len(text), 6000)
     fast, plain = header._search_any_case(text, end), header.BANNER_ANYCASE_RE.search(text, 0, end)
-    assert (fast.span(), fast.groupdict()) == (plain.span(), plain.groupdict()) if plain else fast is None
+    assert (fast and (fast.span(), fast.groupdict())) == (plain and (plain.span(), plain.groupdict()))
     head = text[:3000]
     if head.isascii():
         assert spans(text_helpers._BANNER_UPPER_RE.finditer(head.upper())) == spans(text_helpers._BANNER_RE.finditer(head))
