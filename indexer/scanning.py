@@ -74,8 +74,18 @@ def scan_at(pattern: re.Pattern[str], positions: Iterable[int], text: str,
 
 
 def line_starts(text: str, positions: Iterable[int]) -> list[int]:
-    """The starts of the lines holding these positions, ascending, once each."""
-    return sorted({text.rfind("\n", 0, at) + 1 for at in positions})
+    """The starts of the lines holding these positions, ascending, once each (each stretch
+    of text looked at once, so a long text without line breaks stays linear)."""
+    starts: list[int] = []
+    looked, start = 0, 0
+    for at in sorted(positions):
+        newline = text.rfind("\n", looked, at)
+        if newline >= 0:
+            start = newline + 1
+        if not starts or starts[-1] != start:
+            starts.append(start)
+        looked = max(looked, at)
+    return starts
 
 
 def find_all(text: str, literal: str) -> list[int]:

@@ -140,3 +140,10 @@ def test_site_datetime_fast_path_equals_strptime() -> None:
         for text in (f"{first}/{second}/{year} {hour}:{minute}", f"{year}-{first}-{second} {hour}:{minute}"):
             assert parse_site_datetime(text) == with_strptime(text), text
     assert parse_site_datetime("8/21/2009 13:58") == datetime(2009, 8, 21, 13, 58)
+
+
+@EXAMPLES
+@given(st.text(alphabet="ab\n", max_size=40), st.lists(st.integers(0, 40), max_size=8))
+def test_line_starts_are_the_starts_of_the_lines_holding_the_positions(text: str, positions: list[int]) -> None:
+    positions = [min(at, len(text)) for at in positions]
+    assert line_starts(text, positions) == sorted({text.rfind("\n", 0, at) + 1 for at in positions})
