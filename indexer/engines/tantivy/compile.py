@@ -18,6 +18,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Callable, Iterable
 
 import tantivy
@@ -240,9 +241,46 @@ def near(positions: dict[str, list[int]], words: list[str], slop: int) -> bool:
 
 
 def date_range(schema: tantivy.Schema, start, end) -> tantivy.Query:
+    """Documents created between ``start`` and ``end`` (datetimes, inclusive; None: open).
+
+    A range of whole months (the usual filter: a year, a month) is read from the posting
+    lists of the ``year`` and ``month`` terms, which costs in proportion to the matches; a
+    range query on the ``created`` column scans the column, whatever the matches."""
     if start is None and end is None:
         return Q.all_query()
-    return Q.range_query(schema, "created", tantivy.FieldType.Date, start, end)
+    months = _whole_months(start, end)
+    if months is None:
+        return Q.range_query(schema, "created", tantivy.FieldType.Date, start, end)
+    terms = []
+    for year in sorted({y for y, _m in months}):
+        in_year = [m for y, m in months if y == year]
+        if len(in_year) == 12:
+            terms.append(Q.term_query(schema, "year", year))
+        else:
+            terms.extend(Q.term_query(schema, "month", f"{year:04d}-{m:02d}") for m in in_year)
+    if not terms:
+        return Q.empty_query()
+    return terms[0] if len(terms) == 1 else Q.boolean_query([(Occur.Should, t) for t in terms])
+
+
+MAX_MONTH_TERMS = 600  # fifty years of whole months at most, else a range query
+
+
+def _whole_months(start, end) -> list[tuple[int, int]] | None:
+    """The (year, month)s from ``start`` to ``end`` when these are the first and the last
+    instant of whole months, else None."""
+    if start is None or end is None or start > end:
+        return None
+    if (start.day, start.hour, start.minute, start.second, start.microsecond) != (1, 0, 0, 0, 0):
+        return None
+    after = end + timedelta(microseconds=1)
+    if (after.day, after.hour, after.minute, after.second, after.microsecond) != (1, 0, 0, 0, 0):
+        return None
+    count = (after.year - start.year) * 12 + after.month - start.month
+    if count > MAX_MONTH_TERMS or getattr(start, "tzinfo", None) or getattr(end, "tzinfo", None):
+        return None
+    return [((start.month - 1 + i) // 12 + start.year, (start.month - 1 + i) % 12 + 1)
+            for i in range(count)]
 
 
 SMALL_KEY_SET = 256  # up to this many keys, term queries beat tantivy's term-set query

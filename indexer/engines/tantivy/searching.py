@@ -19,6 +19,7 @@ from typing import Any
 
 import tantivy
 
+from ...model import LEVELS
 from ..base import EngineHit, EngineResult, QueryError, SearchRequest
 from ..filtering import filter_clauses
 from ..querylang import parse_query
@@ -64,8 +65,7 @@ def filter_query(schema, request: SearchRequest, vocabulary: Vocabulary,
     ``kind`` clause, which every paragraph passes, is left out)."""
     parts = filter_clauses(
         request, vocabulary, Q.term_query(schema, "kind", KIND_PARAGRAPH) if paragraphs else None,
-        at_most_rank=lambda rank: Q.range_query(schema, "level_rank",
-                                                tantivy.FieldType.Integer, None, rank),
+        at_most_rank=lambda rank: _at_most_rank(schema, vocabulary, rank),
         term=lambda name, value: Q.term_query(schema, name, value),
         any_value=lambda name, values: _values(schema, name, values),
         created_between=lambda start, end: date_range(schema, start, end))
@@ -73,6 +73,18 @@ def filter_query(schema, request: SearchRequest, vocabulary: Vocabulary,
     if not parts:
         return None
     return parts[0] if len(parts) == 1 else Q.boolean_query([(Occur.Must, p) for p in parts])
+
+
+def _at_most_rank(schema, vocabulary: Vocabulary, rank: int) -> tantivy.Query | None:
+    """Paragraphs whose level ranks at most ``rank`` (None: every paragraph does), as the
+    level values' posting lists: a range on the ``level_rank`` column scans the column.
+    A level outside LEVELS ranks highest (``model.level_rank``), so below the top rank only
+    the listed levels pass."""
+    if rank >= len(LEVELS) - 1:
+        return None
+    allowed = {name for name in LEVELS[:rank + 1]}
+    values = [v for v in vocabulary.indexed_values("level") if v.upper() in allowed]
+    return _values(schema, "level", values)
 
 
 def ceiling_only(request: SearchRequest) -> SearchRequest:
