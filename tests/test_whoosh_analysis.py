@@ -75,3 +75,34 @@ def test_non_text_values_take_whoosh_s_own_path():
     assert list(lean.index(value)) == list(whoosh.index(value))
     with pytest.raises(ValueError):
         list(lean.index(42))
+
+
+def test_field_lengths_read_from_an_index_are_the_paragraphs_word_counts(corpus, tmp_path):
+    """Field lengths (BM25's document lengths, read from the whole length column at once by
+    the engine's patch) are each paragraph's word count, in Whoosh's one-byte encoding, in
+    every segment of an index written in several commits."""
+    from whoosh.util.numeric import byte_to_length, length_to_byte
+
+    from indexer import parse_path
+    from indexer.engines.registry import create_index
+
+    cables = list(parse_path(corpus / "cablegate-html" / "2009" / "08"))
+    engine = create_index(tmp_path / "ix")
+    try:
+        for start in range(0, len(cables), 15):
+            engine.write(cables[start:start + 15])
+        searcher = engine.searcher()
+        assert len(searcher.reader().leaf_readers()) > 1
+        checked = 0
+        for docnum, stored in searcher.iter_docs():
+            if stored["kind"] != "para":
+                assert searcher.doc_field_length(docnum, "text", 0) in (0, None)
+                continue
+            for field, value in (("text", stored.get("text")), ("heading", stored.get("heading"))):
+                count = len(words(value or ""))
+                expected = byte_to_length(length_to_byte(count)) if count else None
+                assert searcher.doc_field_length(docnum, field) == expected, (stored["id"], field)
+            checked += 1
+        assert checked > 300
+    finally:
+        engine.close()
