@@ -4,6 +4,12 @@ The documents are the Whoosh engine's (``indexer/engines/whoosh/documents.py`` b
 as dicts; the same builder is used here so that both engines index the same values), turned
 into ``tantivy.Document`` objects. Stored documents come back in the shape Whoosh's
 ``stored_fields`` gives: one value per field, lists for tags and caveats, naive datetimes.
+
+Building is split for the build's processes: ``prepare`` (in a parse worker) does all that
+needs no index — the Whoosh dicts, the compressed payload, the stem check, Whoosh tokens for
+the texts tantivy's analyzer would stem otherwise — as plain picklable specs; the writer
+only turns each spec into a ``tantivy.Document`` (``build_document``: one ``from_dict`` call,
+plus the pre-tokenized texts) and adds it.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ import functools
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Iterator
 
 import tantivy
@@ -120,25 +126,19 @@ def to_document(fields: dict[str, Any]) -> tantivy.Document:
 @dataclass(slots=True)
 class PreparedCable:
     """A cable with its documents' index-free work done (``TantivyEngine.prepare``, run in
-    a parse worker): what the writer needs to plan the write, and the document specs."""
+    a parse worker): what the writer needs to plan the write, and the document specs. The
+    cable itself is not kept: the specs hold all of it, and sending less is faster."""
 
-    cable: Cable
+    refid: str
     digest: str
+    released: date | None  # what ``writing.plan_write`` reads of a candidate version
     paragraphs: list[Spec]
     cable_spec: Spec
-
-    @property
-    def refid(self) -> str:
-        return self.cable.refid
-
-    @property
-    def released(self):  # what ``writing.plan_write`` reads of a candidate version
-        return self.cable.released
 
 
 def prepare(cable: Cable) -> PreparedCable:
     digest = version_digest(cable)
-    return PreparedCable(cable, digest,
+    return PreparedCable(cable.refid, digest, cable.released,
                          [document_spec(f) for f in whoosh_documents.paragraph_documents(cable)],
                          document_spec(whoosh_documents.cable_document(cable, digest)))
 
@@ -152,17 +152,26 @@ def cable_document(prepared: PreparedCable, digest: str | None = None) -> tantiv
     return build_document(prepared.cable_spec)
 
 
+def _version_document(refid: str, digest: str, whole: dict[str, Any]) -> tantivy.Document:
+    """A version document (the Whoosh engine's ``version_document``) from the stored or
+    prepared fields of a cable document."""
+    fields = {"kind": "version", "id": version_id(refid, digest), "refid": refid,
+              "digest": digest}
+    fields.update({k: whole[k] for k in ("released", "created", "payload")
+                   if whole.get(k) is not None})
+    return to_document(fields)
+
+
 def version_document(prepared: PreparedCable, digest: str | None = None) -> tantivy.Document:
-    return to_document(whoosh_documents.version_document(prepared.cable, digest or prepared.digest))
+    """A new version that does not become the cable document, kept whole."""
+    values = prepared.cable_spec[0]
+    return _version_document(prepared.refid, digest or prepared.digest,
+                             {k: v[0] for k, v in values.items()})
 
 
 def demoted(stored: dict[str, Any]) -> tantivy.Document:
     """A replaced cable document kept as a version document (its payload as it is)."""
-    fields = {"kind": "version", "id": version_id(stored["refid"], stored["digest"]),
-              "refid": stored["refid"], "digest": stored["digest"]}
-    fields.update({k: stored[k] for k in ("released", "created", "payload")
-                   if stored.get(k) is not None})
-    return to_document(fields)
+    return _version_document(stored["refid"], stored["digest"], stored)
 
 
 def _plain(value: Any) -> Any:
