@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import functools
 import re
+from array import array
 import threading
 
 import tantivy
@@ -119,27 +120,36 @@ def native_ok(text: str, stem: bool = True) -> bool:
     return stems_ok if stem else words_ok
 
 
-Tokens = list[tuple[str, int, int]]  # (token, start, end) in order; the position is the index
+# A text's tokens: the words (or stems) in order, their start and end offsets. Three flat
+# sequences rather than a tuple per token: made in a parse worker and sent to the writer,
+# they unpickle fast (the offsets as raw arrays), and the writer makes its tantivy Tokens
+# in one C-level map.
+Tokens = tuple[list[str], array, array]
 
 
 def _tokens(text: str, stem: bool) -> Tokens:
-    if stem:
-        return [(stem_word(m.group().lower()), m.start(), m.end()) for m in _WORD.finditer(text)]
-    return [(m.group().lower(), m.start(), m.end()) for m in _WORD.finditer(text)]
+    words, starts, ends = [], array("I"), array("I")
+    for m in _WORD.finditer(text):
+        word = m.group().lower()
+        words.append(stem_word(word) if stem else word)
+        start, end = m.span()
+        starts.append(start)
+        ends.append(end)
+    return words, starts, ends
 
 
 @functools.lru_cache(maxsize=256)  # a cable's subject and headings repeat in its paragraphs
 def whoosh_tokens(text: str, stem: bool) -> Tokens | None:
     """The Whoosh analyzer's tokens for ``text`` if tantivy's own analyzer would index it
-    otherwise, else None (tantivy may tokenize it itself). Plain tuples: they are made in a
-    parse worker (``documents.document_spec``) and cheap to send to the writer."""
+    otherwise, else None (tantivy may tokenize it itself). Made in a parse worker
+    (``documents.document_spec``)."""
     return None if native_ok(text, stem) else _tokens(text, stem)
 
 
 def pretokenized_string(text: str, tokens: Tokens) -> tantivy.PreTokenizedString:
-    Token = tantivy.Token
+    words, starts, ends = tokens
     return tantivy.PreTokenizedString(
-        text, [Token(word, i, start, end) for i, (word, start, end) in enumerate(tokens)])
+        text, list(map(tantivy.Token, words, range(len(words)), starts, ends)))
 
 
 def pretokenized(text: str, stem: bool) -> tantivy.PreTokenizedString:
