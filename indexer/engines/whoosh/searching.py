@@ -16,21 +16,27 @@ index generation and shared by all threads.
 
 from __future__ import annotations
 
+import heapq
 import threading
 import weakref
+from bisect import bisect_left, bisect_right
 from collections import Counter, OrderedDict
+from itertools import chain
 from typing import Any, Iterable
 
 from whoosh import query
 from whoosh.classify import Bo1Model
+from whoosh.util.times import datetime_to_long
 
 from ..base import EngineHit, EngineResult, QueryError, SearchRequest
 from ..filtering import ceiling_rank, filter_clauses
 from ..querylang import parse_query
 from .compile import Compiled, KeywordValues, compile_query
 from .highlight import match_spans, snippet
+from .postings import docset, with_checked_phrases
 from .schema import KIND_PARAGRAPH
 from .suggest import suggest
+from .topk import top_scored
 
 FACETS = ("classification", "level", "origin", "tags", "year", "month")
 SORTS = ("relevance", "date", "-date")
@@ -51,6 +57,8 @@ class _Generation:
         self.keyword_maps: dict[str, dict[str, list[str]]] = {}
         self.columns: dict[str, list[Any]] = {}
         self.tags: dict[int, tuple[str, ...]] | None = None
+        self.facet_values: dict[str, list[Any]] = {}
+        self.dates: tuple[list[int], list[int]] | None = None
         self.filters: OrderedDict[tuple, set[int]] = OrderedDict()
 
     def column(self, reader, name: str) -> list[Any]:
@@ -71,6 +79,37 @@ class _Generation:
                         lists.setdefault(docnum, []).append(tag)
                 self.tags = {d: tuple(v) for d, v in lists.items()}
             return self.tags
+
+    def facet_column(self, reader, name: str) -> list[Any]:
+        """Per docnum, the facet's value as counted (tags: a tuple of values)."""
+        if name not in self.facet_values:
+            if name == "tags":
+                lists = self.tag_lists(reader)
+                values = [lists.get(d, (UNKNOWN,)) for d in range(reader.doc_count_all())]
+            else:
+                values = [_facet_value(v) for v in self.column(reader, name)]
+            with self.lock:
+                self.facet_values.setdefault(name, values)
+        return self.facet_values[name]
+
+    def dated(self, reader) -> tuple[list[int], list[int]]:
+        """The raw ``created`` values of dated documents in order, and their docnums."""
+        if self.dates is None:
+            created = self.column(reader, "created")
+            pairs = sorted((_date_key(v), d) for d, v in enumerate(created) if _date_key(v) > 0)
+            with self.lock:
+                if self.dates is None:
+                    self.dates = ([k for k, _d in pairs], [d for _k, d in pairs])
+        return self.dates
+
+    def created_between(self, reader, low, high, low_excluded=False, high_excluded=False
+                        ) -> set[int]:
+        """Documents whose raw ``created`` value lies in the range (None: open end)."""
+        keys, docs = self.dated(reader)
+        start = 0 if low is None else (bisect_right if low_excluded else bisect_left)(keys, low)
+        end = len(keys) if high is None else \
+            (bisect_left if high_excluded else bisect_right)(keys, high)
+        return set(docs[start:end])
 
     def keywords(self, reader) -> KeywordValues:
         values = KeywordValues(reader)
@@ -122,13 +161,22 @@ def _state(index) -> _IndexState:
 
 # --- filters: the allowed docset ------------------------------------------------------------
 
-def _filter_query(request: SearchRequest, keywords: KeywordValues) -> query.Query:
-    parts: list[query.Query] = filter_clauses(
+def _filter_parts(request: SearchRequest, keywords: KeywordValues):
+    """The filter as a Whoosh query, and its date bounds (read from the column instead)."""
+    parts = filter_clauses(
         request, keywords, query.Term("kind", KIND_PARAGRAPH),
         at_most_rank=lambda rank: query.NumericRange("level_rank", None, rank),
-        term=query.Term, any_value=_values,
-        created_between=lambda start, end: query.DateRange("created", start, end))
-    return query.And(parts)
+        term=query.Term, any_value=_values, created_between=_DateBounds)
+    dates = [p for p in parts if isinstance(p, _DateBounds)]
+    return query.And([p for p in parts if not isinstance(p, _DateBounds)]), dates
+
+
+class _DateBounds:
+    """A date filter: inclusive datetimes, either end open (None)."""
+
+    def __init__(self, start, end) -> None:
+        self.low = datetime_to_long(start) if start is not None else None
+        self.high = datetime_to_long(end) if end is not None else None
 
 
 def _values(field: str, values: list[str]) -> query.Query:
@@ -146,8 +194,10 @@ def allowed_docs(searcher, gen: _Generation, request: SearchRequest) -> set[int]
         if key in gen.filters:
             gen.filters.move_to_end(key)
             return gen.filters[key]
-    filt = _filter_query(request, gen.keywords(searcher.reader()))
-    docs = set(searcher.docs_for_query(filt))  # a set: whoosh takes it as a filter as is
+    filt, dates = _filter_parts(request, gen.keywords(searcher.reader()))
+    docs = set(searcher.docs_for_query(filt))
+    for bounds in dates:  # a range of the sorted date column, not a union of trie terms
+        docs &= gen.created_between(searcher.reader(), bounds.low, bounds.high)
     with gen.lock:
         gen.filters[key] = docs
         while len(gen.filters) > 64:
@@ -160,115 +210,74 @@ def ceiling_only(request: SearchRequest) -> SearchRequest:
     return SearchRequest(query=request.query, max_level=request.max_level)
 
 
-# --- ranking --------------------------------------------------------------------------------
+# --- matching and ranking -------------------------------------------------------------------
 
-def _ranked(searcher, q: query.Query, allowed: set[int], exclude: Iterable[int] = ()):
-    """Every allowed match as (score, docnum), in one scoring pass (scores as unfiltered)."""
-    docs = allowed.difference(exclude) if exclude else allowed
-    if q is query.NullQuery or not docs:
-        return []
-    results = searcher.search(q, filter=docs, limit=None)
-    return [(float(score), docnum) for score, docnum in results.top_n]
+def _matching(searcher, gen: _Generation, q: query.Query, allowed: set[int], phrases: dict):
+    """The query to score and the exact set of allowed documents it matches.
 
-
-def _dates_as_filters(searcher, gen: "_Generation", q: query.Query, allowed: set[int]):
-    """Date ranges ANDed at the top of a query, applied as filters on the ``created`` column.
-
-    A range scores every document it matches the same, so the ranking is unchanged, and
-    Whoosh's numeric-range matcher (a union over many trie terms) is avoided: it is the
-    slowest part of a query like ``created:[2009 to 2010] military``.
+    Date ranges ANDed at the top become a range of the sorted ``created`` column (a range
+    scores every document alike, so the ranking is unchanged); phrases are checked once by
+    their positions (``postings.with_checked_phrases``); the set comes from posting blocks.
     """
+    scoring, universe = _dates_as_filters(searcher, gen, q, allowed)
+    scoring = with_checked_phrases(searcher, scoring, universe, phrases)
+    return scoring, docset(searcher, scoring, universe)
+
+
+def _dates_as_filters(searcher, gen: _Generation, q: query.Query, allowed: set[int]):
     children = q.subqueries if isinstance(q, query.And) else [q]
     ranges = [c for c in children if isinstance(c, query.DateRange)]
     if not ranges:
         return q, allowed
-    created = gen.column(searcher.reader(), "created")
     docs = allowed
     for r in ranges:
-        low = r.start if r.start is not None else 1
-        high = r.end if r.end is not None else float("inf")
-        docs = {d for d in docs if _in_range(_date_key(created[d]), low, high,
-                                             r.startexcl, r.endexcl)}
+        docs = docs & gen.created_between(searcher.reader(), r.start, r.end,
+                                          r.startexcl, r.endexcl)
     rest = [c for c in children if not isinstance(c, query.DateRange)]
     scoring = rest[0] if len(rest) == 1 else query.And(rest) if rest else query.Every()
     return scoring, docs
 
 
-def _in_range(value: int, low, high, low_excluded: bool, high_excluded: bool) -> bool:
-    if value <= 0:  # no date
-        return False
-    above = value > low if low_excluded else value >= low
-    below = value < high if high_excluded else value <= high
-    return above and below
+def _ranked_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int],
+                   tier: query.Query | None, sort: str, k: int) -> list[tuple[float, int]]:
+    """The first ``k`` of ``matched`` in the request's order, as (score, docnum).
 
-
-def _docset(searcher, q: query.Query, universe: set[int]) -> set[int]:
-    """The documents of ``universe`` matching ``q``, by set algebra on posting lists.
-
-    Much faster in Python than stepping a union matcher; other queries (phrases) are
-    checked document by document with Whoosh's matcher, skipping to each candidate.
+    Relevance: own-text matches (the tier) first, then score, then the newest cable, then
+    docnum; only documents that can reach the top ``k`` are scored (``topk``).
+    ``date`` / ``-date``: the cable's creation date, then score, then docnum; only the
+    documents up to the k-th date (ties included) are scored.
     """
-    if not universe:
-        return set()
-    if isinstance(q, query.Term):
-        reader = searcher.reader()
-        if (q.fieldname, q.text) not in reader:
-            return set()
-        return universe.intersection(reader.postings(q.fieldname, q.text).all_ids())
-    if isinstance(q, query.Or):
-        out: set[int] = set()
-        for child in q.subqueries:
-            out |= _docset(searcher, child, universe - out)
-        return out
-    if isinstance(q, query.And):
-        out = universe
-        for child in sorted(q.subqueries, key=lambda c: not isinstance(c, query.Term)):
-            out = _docset(searcher, child, out)
-            if not out:
-                break
-        return out
-    if isinstance(q, query.Not):
-        return universe - _docset(searcher, q.query, universe)
-    if isinstance(q, query.AndNot):
-        positive = _docset(searcher, q.a, universe)
-        return positive - _docset(searcher, q.b, positive)
-    if q is query.NullQuery:
-        return set()
-    return _skip_through(searcher, q, universe)
-
-
-def _skip_through(searcher, q: query.Query, candidates: set[int]) -> set[int]:
-    found: set[int] = set()
-    for subsearcher, offset in searcher.leaf_searchers():
-        size = subsearcher.doc_count_all()
-        local = sorted(d - offset for d in candidates if offset <= d < offset + size)
-        if not local:
-            continue
-        matcher = q.matcher(subsearcher)
-        for docnum in local:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-            if matcher.is_active() and matcher.id() == docnum:
-                found.add(docnum + offset)
-    return found
-
-
-def _order(searcher, gen: "_Generation", ranked: list[tuple[float, int]], tier, sort: str):
-    """Relevance: own-text matches (the tier) first, then score, then the newest cable.
-    ``date`` / ``-date``: the cable's creation date, then score."""
     if sort not in SORTS:
         raise QueryError(f"unknown sort {sort!r}: use one of {', '.join(SORTS)}")
+    if k <= 0 or not matched:
+        return []
     created = gen.column(searcher.reader(), "created")
     if sort == "relevance":
-        first = _docset(searcher, tier, {d for _s, d in ranked}) if tier is not None else None
-        ranked.sort(key=lambda item: (first is not None and item[1] not in first, -item[0],
-                                      -_date_key(created[item[1]]), item[1]))
-    else:
-        sign = -1 if sort == "-date" else 1
-        ranked.sort(key=lambda item: (sign * _date_key(created[item[1]]), -item[0], item[1]))
-    return ranked
+        groups = [matched]
+        if tier is not None:
+            first = docset(searcher, tier, matched)
+            groups = [first, matched - first]
+        out: list[tuple[float, int]] = []
+        for group in groups:
+            need = k - len(out)
+            if need <= 0:
+                break
+            top = top_scored(searcher, q, group, need)
+            top.sort(key=lambda item: (-item[0], -_date_key(created[item[1]]), item[1]))
+            out.extend(top[:need])
+        return out
+    sign = -1 if sort == "-date" else 1
+
+    def date_order(docnum: int) -> int:
+        return sign * _date_key(created[docnum])
+
+    chosen = matched
+    if k < len(matched):
+        cut = date_order(heapq.nsmallest(k, matched, key=date_order)[-1])
+        chosen = {d for d in matched if date_order(d) <= cut}
+    scored = top_scored(searcher, q, chosen, len(chosen))
+    scored.sort(key=lambda item: (date_order(item[1]), -item[0], item[1]))
+    return scored[:k]
 
 
 def _date_key(value: Any) -> int:
@@ -276,9 +285,8 @@ def _date_key(value: Any) -> int:
     return value if isinstance(value, int) and value > 0 else 0
 
 
-def _per_cable(ranked: list[tuple[float, int]], refids: list[str]):
-    """The best paragraph of each cable, in rank order, and each cable's match count."""
-    counts = Counter(refids[d] for _s, d in ranked)
+def _per_cable(ranked: list[tuple[float, int]], refids: list[str]) -> list[tuple[float, int]]:
+    """The best paragraph of each cable, in rank order."""
     seen: set[str] = set()
     best = []
     for score, docnum in ranked:
@@ -286,26 +294,33 @@ def _per_cable(ranked: list[tuple[float, int]], refids: list[str]):
         if refid not in seen:
             seen.add(refid)
             best.append((score, docnum))
-    return best, counts
+    return best
+
+
+def _per_cable_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int],
+                      tier, sort: str, k: int, refids: list[str]) -> list[tuple[float, int]]:
+    """The best paragraphs of the first ``k`` cables: ranks longer prefixes until enough."""
+    size = max(4 * k, 40)
+    while True:
+        ranked = _ranked_prefix(searcher, gen, q, matched, tier, sort, size)
+        best = _per_cable(ranked, refids)
+        if len(best) >= k or len(ranked) < size:
+            return best[:k]
+        size *= 4
 
 
 # --- facets ---------------------------------------------------------------------------------
 
 def _facets(searcher, gen: _Generation, names: list[str], docnums: Iterable[int]):
     reader = searcher.reader()
+    docnums = list(docnums)
     out: dict[str, list[tuple[str, int]]] = {}
     for name in names:
         if name not in FACETS:
             raise QueryError(f"unknown facet {name!r}: use some of {', '.join(FACETS)}")
-        counts: Counter = Counter()
-        if name == "tags":
-            lists = gen.tag_lists(reader)
-            for d in docnums:
-                counts.update(lists.get(d, (UNKNOWN,)))
-        else:
-            column = gen.column(reader, name)
-            for d in docnums:
-                counts[_facet_value(column[d])] += 1
+        values = gen.facet_column(reader, name)
+        found = map(values.__getitem__, docnums)
+        counts = Counter(chain.from_iterable(found) if name == "tags" else found)
         if name in ("year", "month"):  # a histogram: in date order
             out[name] = sorted(counts.items(), key=lambda kv: (kv[0] == UNKNOWN, kv[0]))
         else:
@@ -338,18 +353,30 @@ def _hits(searcher, page: list[tuple[float, int]], compiled: Compiled,
     return hits
 
 
-def _result(searcher, gen, request: SearchRequest, compiled: Compiled,
-            ranked: list[tuple[float, int]], tier: query.Query | None) -> EngineResult:
+def _result(searcher, gen, request: SearchRequest, compiled: Compiled, q: query.Query,
+            matched: set[int], tier: query.Query | None) -> EngineResult:
+    """Total and facets over every match; only the requested page is ranked in full."""
     limit = max(0, min(int(request.limit), MAX_LIMIT))
     page = max(1, int(request.page))
-    ranked = _order(searcher, gen, ranked, tier, request.sort)
+    k = page * limit
     counts = None
+    facet_docs: Iterable[int] = matched
     if request.per_cable:
-        ranked, counts = _per_cable(ranked, gen.column(searcher.reader(), "refid"))
+        refids = gen.column(searcher.reader(), "refid")
+        counts = Counter(map(refids.__getitem__, matched))
+        total = len(counts)
+        if request.facets:  # facets count the best paragraph of every cable: rank them all
+            ranked = _per_cable(_ranked_prefix(searcher, gen, q, matched, tier, request.sort,
+                                               len(matched)), refids)
+            facet_docs = [d for _s, d in ranked]
+        else:
+            ranked = _per_cable_prefix(searcher, gen, q, matched, tier, request.sort, k, refids)
+    else:
+        total = len(matched)
+        ranked = _ranked_prefix(searcher, gen, q, matched, tier, request.sort, k)
     window = ranked[(page - 1) * limit: page * limit]
-    facets = _facets(searcher, gen, list(request.facets), [d for _s, d in ranked]) \
-        if request.facets else {}
-    return EngineResult(total=len(ranked), hits=_hits(searcher, window, compiled, counts),
+    facets = _facets(searcher, gen, list(request.facets), facet_docs) if request.facets else {}
+    return EngineResult(total=total, hits=_hits(searcher, window, compiled, counts),
                         facets=facets, notices=list(compiled.notices))
 
 
@@ -363,13 +390,15 @@ def search(index, request: SearchRequest) -> EngineResult:
     gen = state.generation(searcher)
     compiled = compile_query(parsed, searcher, gen.keywords(searcher.reader()))
     allowed = allowed_docs(searcher, gen, request)
-    scoring, matching = _dates_as_filters(searcher, gen, compiled.query, allowed)
-    ranked = _ranked(searcher, scoring, matching)
-    result = _result(searcher, gen, request, compiled, ranked, compiled.tier)
+    phrases: dict = {}  # each phrase's positions are checked once, for query and tier
+    scoring, matched = _matching(searcher, gen, compiled.query, allowed, phrases)
+    tier = with_checked_phrases(searcher, compiled.tier, matched, phrases) \
+        if compiled.tier is not None else None
+    result = _result(searcher, gen, request, compiled, scoring, matched, tier)
     if result.total < SUGGEST_BELOW:
         def count(text: str) -> int:
             again = compile_query(parse_query(text), searcher, gen.keywords(searcher.reader()))
-            return len(_docset(searcher, again.query, allowed))
+            return len(docset(searcher, again.query, allowed))
         visible = allowed_docs(searcher, gen, ceiling_only(request))
         result.suggestion = suggest(searcher, parsed, visible, result.total, count)
     return result
@@ -396,6 +425,6 @@ def similar(index, refid: str, paragraph: int, request: SearchRequest) -> Engine
     compiled = Compiled(query.Or([query.Term("text", w, boost=max(weight, 0.01))
                                   for w, weight in terms]) if terms else query.NullQuery)
     compiled.stems = {w for w, _ in terms}
-    allowed = allowed_docs(searcher, gen, request)
-    ranked = _ranked(searcher, compiled.query, allowed, exclude=source)
-    return _result(searcher, gen, request, compiled, ranked, None)
+    allowed = allowed_docs(searcher, gen, request).difference(source)
+    matched = docset(searcher, compiled.query, allowed)
+    return _result(searcher, gen, request, compiled, compiled.query, matched, None)

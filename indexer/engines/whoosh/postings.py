@@ -1,0 +1,346 @@
+"""Which documents match a query, by set algebra on posting lists (no scoring).
+
+Stepping a Whoosh matcher costs a few Python calls per posting; reading a posting block's
+ids whole costs one. Matching sets (the total, facets, the tier) are built here from whole
+blocks, and phrases are checked by their positions only in the documents that hold every
+word of the phrase. ``CheckedPhrase`` then lets a scoring pass score a phrase exactly as
+Whoosh's ``Phrase`` does (the sum of its terms' scores) without checking positions again.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from itertools import repeat
+from typing import Iterable
+
+from whoosh import matching, query
+from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.util import make_binary_tree
+
+
+def docset(searcher, q: query.Query, universe: set[int]) -> set[int]:
+    """The documents of ``universe`` matching ``q``: the same set Whoosh's matcher yields."""
+    if not universe:
+        return set()
+    if isinstance(q, query.Term):
+        return term_docs(searcher, q.fieldname, q.text, universe)
+    if isinstance(q, query.Or):
+        out: set[int] = set()
+        for child in q.subqueries:
+            out |= docset(searcher, child, universe - out)
+        return out
+    if isinstance(q, query.And):
+        out = universe
+        for child in sorted(q.subqueries, key=lambda c: estimate(searcher, c)):
+            out = docset(searcher, child, out)
+            if not out:
+                break
+        return out
+    if isinstance(q, query.Not):
+        return universe - docset(searcher, q.query, universe)
+    if isinstance(q, query.AndNot):
+        positive = docset(searcher, q.a, universe)
+        return positive - docset(searcher, q.b, positive)
+    if isinstance(q, query.Every) and not q.fieldname:
+        return set(universe)
+    if q is query.NullQuery:
+        return set()
+    if isinstance(q, CheckedPhrase):
+        return universe & q.docs
+    if _plain_phrase(searcher, q):
+        return phrase_docs(searcher, q, universe)
+    return _skip_through(searcher, q, universe)
+
+
+def estimate(searcher, q: query.Query) -> float:
+    """About how many documents ``q`` matches (an AND starts from its smallest part)."""
+    reader = searcher.reader()
+    if isinstance(q, query.Term):
+        return reader.doc_frequency(q.fieldname, q.text)
+    if isinstance(q, CheckedPhrase):
+        return len(q.docs)
+    if isinstance(q, query.Phrase):
+        return min((reader.doc_frequency(q.fieldname, w) for w in q.words), default=0)
+    if isinstance(q, query.Or):
+        return sum(estimate(searcher, c) for c in q.subqueries)
+    if isinstance(q, query.And):
+        return min((estimate(searcher, c) for c in q.subqueries), default=0)
+    return float("inf")
+
+
+def term_docs(searcher, fieldname: str, text, universe: set[int]) -> set[int]:
+    """The documents of ``universe`` holding the term.
+
+    Few candidates: only the posting blocks that may hold them are decoded (a block is
+    skipped by its header's last id); many: every block is read whole.
+    """
+    reader = searcher.reader()
+    if (fieldname, text) not in reader:
+        return set()
+    if len(universe) >= reader.doc_frequency(fieldname, text):
+        ids: list[int] = []
+        for subsearcher, offset in searcher.leaf_searchers():
+            matcher = _postings(subsearcher, fieldname, text)
+            if matcher is not None:
+                ids.extend(_all_ids(matcher, offset))
+        return universe.intersection(ids)
+    return set(term_values(searcher, fieldname, text, universe, values=False))
+
+
+def term_values(searcher, fieldname: str, text, candidates: Iterable[int], values: bool = True
+                ) -> dict[int, bytes | None]:
+    """The posting values of the term in those ``candidates`` that hold it (top-level docnums).
+
+    With ``values=False`` only presence is read (the dict's values are None).
+    """
+    out: dict[int, bytes | None] = {}
+    if not isinstance(candidates, (set, frozenset)):
+        candidates = set(candidates)
+    whole = len(candidates) >= searcher.reader().doc_frequency(fieldname, text)
+    for subsearcher, offset in searcher.leaf_searchers():
+        matcher = _postings(subsearcher, fieldname, text)
+        if matcher is None:
+            continue
+        if whole:  # most postings are wanted: read every block, no per-candidate search
+            for docnum, value in _all_items(matcher, values):
+                if docnum + offset in candidates:
+                    out[docnum + offset] = value
+            continue
+        size = subsearcher.doc_count_all()
+        local = sorted(d - offset for d in candidates if offset <= d < offset + size)
+        for docnum, value in _probe(matcher, local, values):
+            out[docnum + offset] = value
+    return out
+
+
+def _all_items(matcher, values: bool):
+    """(docnum, value or None) for every posting of one segment's matcher."""
+    if not isinstance(matcher, W3LeafMatcher):
+        while matcher.is_active():
+            yield matcher.id(), matcher.value() if values else None
+            matcher.next()
+        return
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        if values:
+            if matcher._values is None:
+                matcher._read_values()
+            yield from zip(matcher._ids, matcher._values)
+        else:
+            yield from zip(matcher._ids, repeat(None))
+        matcher._next_block()
+
+
+def _postings(subsearcher, fieldname: str, text):
+    reader = subsearcher.reader()
+    if (fieldname, text) not in reader:
+        return None
+    matcher = reader.postings(fieldname, text)
+    if isinstance(matcher, matching.FilterMatcher) and matcher._exclude:
+        matcher = matcher.child  # deleted documents: never in a universe (all from `allowed`)
+    return matcher
+
+
+def _all_ids(matcher, offset: int) -> Iterable[int]:
+    if not isinstance(matcher, W3LeafMatcher):
+        return (d + offset for d in matcher.all_ids())
+    ids: list[int] = []
+    while matcher.is_active():
+        if matcher._ids is None:
+            matcher._read_ids()
+        ids.extend([d + offset for d in matcher._ids] if offset else matcher._ids)
+        matcher._next_block()
+    return ids
+
+
+def _probe(matcher, docnums: list[int], values: bool):
+    """(docnum, value or None) for each of the sorted ``docnums`` the matcher holds."""
+    if not isinstance(matcher, W3LeafMatcher):
+        for docnum in docnums:
+            if not matcher.is_active():
+                return
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                yield docnum, matcher.value() if values else None
+        return
+    for docnum in docnums:
+        if docnum > matcher._maxid:
+            matcher._skip_to_block(lambda: docnum > matcher._maxid)
+            if not matcher.is_active():
+                return
+        if matcher._ids is None:
+            matcher._read_ids()
+        ids = matcher._ids
+        i = bisect_left(ids, docnum, matcher._i)
+        matcher._i = i
+        if i < len(ids) and ids[i] == docnum:
+            if values and matcher._values is None:
+                matcher._read_values()
+            yield docnum, matcher._values[i] if values else None
+
+
+def _skip_through(searcher, q: query.Query, candidates: set[int]) -> set[int]:
+    """Any other query: Whoosh's own matcher, skipping to each candidate."""
+    found: set[int] = set()
+    for subsearcher, offset in searcher.leaf_searchers():
+        size = subsearcher.doc_count_all()
+        local = sorted(d - offset for d in candidates if offset <= d < offset + size)
+        if not local:
+            continue
+        matcher = q.matcher(subsearcher)
+        for docnum in local:
+            if not matcher.is_active():
+                break
+            if matcher.id() < docnum:
+                matcher.skip_to(docnum)
+            if matcher.is_active() and matcher.id() == docnum:
+                found.add(docnum + offset)
+    return found
+
+
+# --- phrases --------------------------------------------------------------------------------
+
+def _plain_phrase(searcher, q: query.Query) -> bool:
+    """A phrase of adjacent words (slop 1) on a field with positions: checked here."""
+    if not isinstance(q, query.Phrase) or q.slop != 1 or len(q.words) < 2:
+        return False
+    field = searcher.schema[q.fieldname] if q.fieldname in searcher.schema else None
+    return bool(field and field.format and field.format.supports("positions"))
+
+
+def phrase_docs(searcher, q: query.Phrase, universe: set[int]) -> set[int]:
+    """Documents of ``universe`` where the phrase's words stand next to each other, in order.
+
+    The same rule as Whoosh's ``SpanNear2(slop=1, ordered=True, mindist=1)``: word i at
+    position p + i for some p. The rarest word gives the candidates; each other word's
+    postings are read only in the blocks holding a remaining candidate.
+    """
+    field = searcher.schema[q.fieldname]
+    reader = searcher.reader()
+    words = [field.to_bytes(w) for w in q.words]
+    if any((q.fieldname, w) not in reader for w in words):
+        return set()
+    order = sorted(set(words), key=lambda w: reader.doc_frequency(q.fieldname, w))
+    values: dict[bytes, dict[int, bytes | None]] = {}
+    candidates: set[int] = universe
+    for word in order:
+        if not candidates:
+            return set()
+        values[word] = term_values(searcher, q.fieldname, word, candidates)
+        candidates = candidates.intersection(values[word])
+    decode = field.format.decoder("positions")
+    found: set[int] = set()
+    for docnum in candidates:
+        first = decode(values[words[0]][docnum])
+        later = [set(decode(values[w][docnum])) for w in words[1:]]
+        if any(all(p + i in positions for i, positions in enumerate(later, 1))
+               for p in first):
+            found.add(docnum)
+    return found
+
+
+class CheckedPhrase(query.Phrase):
+    """A phrase whose matching documents are already known (``phrase_docs``).
+
+    Its matcher is the one Whoosh's ``Phrase`` builds (the intersection of the words'
+    postings, so the same scores) restricted to the known documents, without span checks.
+    """
+
+    def __init__(self, phrase: query.Phrase, docs: set[int],
+                 docs_by_segment: dict[int, list[int]]) -> None:
+        super().__init__(phrase.fieldname, phrase.words, slop=phrase.slop, boost=phrase.boost,
+                         char_ranges=phrase.char_ranges)
+        self.docs = docs  # top-level docnums
+        self.docs_by_segment = docs_by_segment  # id(subsearcher) -> sorted local docnums
+
+    def matcher(self, searcher, context=None):
+        local = self.docs_by_segment.get(id(searcher))
+        field = searcher.schema[self.fieldname]
+        reader = searcher.reader()
+        words = [field.to_bytes(w) for w in self.words]
+        if not local or any((self.fieldname, w) not in reader for w in words):
+            return matching.NullMatcher()
+        ms = [query.Term(self.fieldname, w).matcher(searcher, context) for w in words]
+        m = OnlyIds(make_binary_tree(matching.IntersectionMatcher, ms), local)
+        if self.boost != 1.0:
+            m = matching.WrappingMatcher(m, boost=self.boost)
+        return m
+
+
+class OnlyIds(matching.WrappingMatcher):
+    """The child's postings at the given (sorted) ids only, reached by skipping to them."""
+
+    def __init__(self, child, ids: list[int]) -> None:
+        super().__init__(child)
+        self._ids = ids
+        self._wanted = set(ids)
+        self._done = False
+        self._find_next()
+
+    def is_active(self) -> bool:
+        return not self._done and self.child.is_active()
+
+    def _replacement(self, newchild):
+        return self.__class__(newchild, self._ids)
+
+    def copy(self):
+        return self.__class__(self.child.copy(), self._ids)
+
+    def _find_next(self) -> bool:
+        child, ids, moved = self.child, self._ids, False
+        while not self._done and child.is_active():
+            current = child.id()
+            if current in self._wanted:
+                break
+            i = bisect_left(ids, current)
+            if i == len(ids):  # no wanted id left
+                self._done = True
+                break
+            child.skip_to(ids[i])
+            moved = True
+        return moved
+
+    def next(self):
+        moved = self.child.next()
+        return self._find_next() or moved
+
+    def skip_to(self, id):
+        self.child.skip_to(id)
+        self._find_next()
+
+    def skip_to_quality(self, minquality):
+        skipped = self.child.skip_to_quality(minquality / self.boost)
+        self._find_next()
+        return skipped
+
+    def all_ids(self):
+        return (i for i in self.child.all_ids() if i in self._wanted)
+
+
+def with_checked_phrases(searcher, q: query.Query, universe: set[int],
+                         known: dict | None = None) -> query.Query:
+    """``q`` with every plain phrase replaced by a ``CheckedPhrase`` over ``universe``.
+
+    ``known``: phrases already checked over a larger universe (reused: ``docset``
+    intersects a CheckedPhrase's documents with its universe); new ones are added to it.
+    """
+    known = {} if known is None else known
+    if _plain_phrase(searcher, q):
+        key = (q.fieldname, tuple(q.words))
+        if key not in known:
+            docs = phrase_docs(searcher, q, universe)
+            by_segment: dict[int, list[int]] = {}
+            for subsearcher, offset in searcher.leaf_searchers():
+                size = subsearcher.doc_count_all()
+                by_segment[id(subsearcher)] = sorted(d - offset for d in docs
+                                                     if offset <= d < offset + size)
+            known[key] = CheckedPhrase(q, docs, by_segment)
+        checked = known[key]
+        if checked.boost != q.boost:
+            checked = CheckedPhrase(q, checked.docs, checked.docs_by_segment)
+        return checked
+    if q.is_leaf():
+        return q
+    return q.apply(lambda child: with_checked_phrases(searcher, child, universe, known))

@@ -1,0 +1,90 @@
+"""Top-k scoring: the k best-scoring documents of a set, and every one tying the k-th.
+
+Whoosh's own ``TopCollector`` skips posting blocks that cannot beat the k-th score, which
+is what makes a top-10 search cheap, but it also drops documents that only *equal* the
+k-th score. Our ranking breaks equal scores by the cable's date, so ties at the cut must
+all be kept: this collector skips only blocks whose best possible score is below the cut,
+and the caller breaks the ties. The scores are Whoosh's own (same matchers, same context).
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from heapq import heappush, heapreplace
+
+from whoosh import collectors, matching, query
+
+from .postings import OnlyIds
+
+
+class TopWithTies(collectors.ScoredCollector):
+    """Scores the documents of ``allow`` that may rank in the top ``k`` (k >= 1)."""
+
+    def __init__(self, k: int, allow: set[int]) -> None:
+        # No matcher replacement: Whoosh's replace(minquality) prunes sub-matchers by
+        # max_quality bounds that do not hold across segments (top documents went missing).
+        super().__init__(replace=0)
+        self.k = k
+        self.allow = allow
+
+    def prepare(self, top_searcher, q, context) -> None:
+        super().prepare(top_searcher, q, context)
+        self.best: list[float] = []  # a min-heap of the k best scores so far
+        self.found: list[tuple[float, int]] = []
+        self.ordered = sorted(self.allow)
+        self.minscore = None
+
+    def set_subsearcher(self, subsearcher, offset) -> None:
+        # The matcher visits only this segment's allowed documents, skipping to each one
+        # (an AND or a phrase otherwise steps through every document of its rarest part).
+        super().set_subsearcher(subsearcher, offset)
+        ordered = self.ordered
+        start = bisect_left(ordered, offset)
+        end = bisect_left(ordered, offset + subsearcher.doc_count_all(), start)
+        local = [d - offset for d in ordered[start:end]] if offset else ordered[start:end]
+        self.matcher = OnlyIds(self.matcher, local) if local else matching.NullMatcher()
+
+    def _use_block_quality(self) -> bool:
+        return self.matcher.supports_block_quality()
+
+    def collect_matches(self) -> None:
+        allow, offset, collect = self.allow, self.offset, self.collect
+        for sub_docnum in self.matches():
+            if offset + sub_docnum in allow:
+                collect(sub_docnum)
+
+    def _collect(self, global_docnum: int, score: float) -> None:
+        best = self.best
+        if len(best) < self.k:
+            heappush(best, score)
+            self.found.append((score, global_docnum))
+            if len(best) == self.k:
+                self._cut_at(best[0])
+        elif score >= best[0]:
+            self.found.append((score, global_docnum))
+            if score > best[0]:
+                heapreplace(best, score)
+                self._cut_at(best[0])
+
+    def _cut_at(self, kth: float) -> None:
+        # Blocks and sub-matchers are skipped when their best score is at most minscore:
+        # just below the k-th score, so that documents equal to it are still scored. The
+        # margin covers Whoosh's block bounds, which use a block's float64 maximum weight
+        # where a document's score uses its float32 weight (about 1e-8 higher).
+        self.minscore = kth - abs(kth) * 1e-6 - 1e-9
+
+    def results(self) -> list[tuple[float, int]]:
+        if len(self.best) < self.k:
+            return self.found
+        kth = self.best[0]
+        return [item for item in self.found if item[0] >= kth]
+
+
+def top_scored(searcher, q: query.Query, allow: set[int], k: int) -> list[tuple[float, int]]:
+    """(score, docnum) of at least the top ``k`` of ``allow`` by score, all ties at the cut
+    included, in no particular order. ``allow`` must hold only documents matching ``q``."""
+    if k <= 0 or not allow or q is query.NullQuery:
+        return []
+    collector = TopWithTies(min(k, len(allow)), allow)
+    searcher.search_with_collector(q, collector)
+    return collector.results()
