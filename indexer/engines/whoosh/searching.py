@@ -33,10 +33,10 @@ from ..filtering import ceiling_rank, filter_clauses
 from ..querylang import parse_query
 from .compile import Compiled, KeywordValues, compile_query
 from .highlight import match_spans, snippet
-from .postings import docset, with_checked_phrases
+from .postings import docset, estimate, with_checked_phrases
 from .schema import KIND_PARAGRAPH
 from .suggest import suggest
-from .topk import top_scored
+from .topk import all_scored, top_scored
 
 FACETS = ("classification", "level", "origin", "tags", "year", "month")
 SORTS = ("relevance", "date", "-date")
@@ -212,16 +212,29 @@ def ceiling_only(request: SearchRequest) -> SearchRequest:
 
 # --- matching and ranking -------------------------------------------------------------------
 
+SCORE_ALL_BELOW = 3000  # matches (estimated) below which one pass scoring all is cheapest
+
+
 def _matching(searcher, gen: _Generation, q: query.Query, allowed: set[int], phrases: dict):
-    """The query to score and the exact set of allowed documents it matches.
+    """The query to score, the exact set of allowed documents it matches, and, when it was
+    cheaper to score them all in the same pass, every match as (score, docnum) (else None).
 
     Date ranges ANDed at the top become a range of the sorted ``created`` column (a range
     scores every document alike, so the ranking is unchanged); phrases are checked once by
-    their positions (``postings.with_checked_phrases``); the set comes from posting blocks.
+    their positions (``postings.with_checked_phrases``). Few matches, or an AND (whose
+    matcher skips through its rarest part anyway): one pass scores every match. Otherwise
+    the set comes from posting blocks and only the page is ranked (``_ranked_prefix``).
     """
     scoring, universe = _dates_as_filters(searcher, gen, q, allowed)
     scoring = with_checked_phrases(searcher, scoring, universe, phrases)
-    return scoring, docset(searcher, scoring, universe)
+    if estimate(searcher, scoring) < SCORE_ALL_BELOW or _has_and(scoring):
+        scored = all_scored(searcher, scoring, universe)
+        return scoring, {d for _s, d in scored}, scored
+    return scoring, docset(searcher, scoring, universe), None
+
+
+def _has_and(q: query.Query) -> bool:
+    return isinstance(q, query.And) or (not q.is_leaf() and any(_has_and(c) for c in q.children()))
 
 
 def _dates_as_filters(searcher, gen: _Generation, q: query.Query, allowed: set[int]):
@@ -239,7 +252,8 @@ def _dates_as_filters(searcher, gen: _Generation, q: query.Query, allowed: set[i
 
 
 def _ranked_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int],
-                   tier: query.Query | None, sort: str, k: int) -> list[tuple[float, int]]:
+                   tier: query.Query | None, sort: str, k: int,
+                   scored: list[tuple[float, int]] | None = None) -> list[tuple[float, int]]:
     """The first ``k`` of ``matched`` in the request's order, as (score, docnum).
 
     Relevance: own-text matches (the tier) first, then score, then the newest cable, then
@@ -252,6 +266,10 @@ def _ranked_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int]
     if k <= 0 or not matched:
         return []
     created = gen.column(searcher.reader(), "created")
+    if scored is not None:  # every match is scored already: order them, keep k
+        first = docset(searcher, tier, matched) if tier is not None and sort == "relevance" \
+            else None
+        return _first_of(scored, created, first, sort, k)
     if sort == "relevance":
         groups = [matched]
         if tier is not None:
@@ -280,6 +298,23 @@ def _ranked_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int]
     return scored[:k]
 
 
+def _first_of(scored: list[tuple[float, int]], created: list[Any],
+              first: set[int] | None, sort: str, k: int) -> list[tuple[float, int]]:
+    """The first ``k`` of every scored match, in the order ``_ranked_prefix`` describes."""
+    if sort == "relevance":
+        def order(item):
+            return (first is not None and item[1] not in first, -item[0],
+                    -_date_key(created[item[1]]), item[1])
+    else:
+        sign = -1 if sort == "-date" else 1
+
+        def order(item):
+            return (sign * _date_key(created[item[1]]), -item[0], item[1])
+    if k >= len(scored) // 4:
+        return sorted(scored, key=order)[:k]
+    return heapq.nsmallest(k, scored, key=order)
+
+
 def _date_key(value: Any) -> int:
     """The raw column value of ``created``: ordered like the dates, missing ones lowest."""
     return value if isinstance(value, int) and value > 0 else 0
@@ -298,11 +333,12 @@ def _per_cable(ranked: list[tuple[float, int]], refids: list[str]) -> list[tuple
 
 
 def _per_cable_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int],
-                      tier, sort: str, k: int, refids: list[str]) -> list[tuple[float, int]]:
+                      tier, sort: str, k: int, refids: list[str],
+                      scored: list[tuple[float, int]] | None) -> list[tuple[float, int]]:
     """The best paragraphs of the first ``k`` cables: ranks longer prefixes until enough."""
     size = max(4 * k, 40)
     while True:
-        ranked = _ranked_prefix(searcher, gen, q, matched, tier, sort, size)
+        ranked = _ranked_prefix(searcher, gen, q, matched, tier, sort, size, scored)
         best = _per_cable(ranked, refids)
         if len(best) >= k or len(ranked) < size:
             return best[:k]
@@ -354,7 +390,8 @@ def _hits(searcher, page: list[tuple[float, int]], compiled: Compiled,
 
 
 def _result(searcher, gen, request: SearchRequest, compiled: Compiled, q: query.Query,
-            matched: set[int], tier: query.Query | None) -> EngineResult:
+            matched: set[int], tier: query.Query | None,
+            scored: list[tuple[float, int]] | None = None) -> EngineResult:
     """Total and facets over every match; only the requested page is ranked in full."""
     limit = max(0, min(int(request.limit), MAX_LIMIT))
     page = max(1, int(request.page))
@@ -367,13 +404,14 @@ def _result(searcher, gen, request: SearchRequest, compiled: Compiled, q: query.
         total = len(counts)
         if request.facets:  # facets count the best paragraph of every cable: rank them all
             ranked = _per_cable(_ranked_prefix(searcher, gen, q, matched, tier, request.sort,
-                                               len(matched)), refids)
+                                               len(matched), scored), refids)
             facet_docs = [d for _s, d in ranked]
         else:
-            ranked = _per_cable_prefix(searcher, gen, q, matched, tier, request.sort, k, refids)
+            ranked = _per_cable_prefix(searcher, gen, q, matched, tier, request.sort, k, refids,
+                                       scored)
     else:
         total = len(matched)
-        ranked = _ranked_prefix(searcher, gen, q, matched, tier, request.sort, k)
+        ranked = _ranked_prefix(searcher, gen, q, matched, tier, request.sort, k, scored)
     window = ranked[(page - 1) * limit: page * limit]
     facets = _facets(searcher, gen, list(request.facets), facet_docs) if request.facets else {}
     return EngineResult(total=total, hits=_hits(searcher, window, compiled, counts),
@@ -391,10 +429,10 @@ def search(index, request: SearchRequest) -> EngineResult:
     compiled = compile_query(parsed, searcher, gen.keywords(searcher.reader()))
     allowed = allowed_docs(searcher, gen, request)
     phrases: dict = {}  # each phrase's positions are checked once, for query and tier
-    scoring, matched = _matching(searcher, gen, compiled.query, allowed, phrases)
+    scoring, matched, scored = _matching(searcher, gen, compiled.query, allowed, phrases)
     tier = with_checked_phrases(searcher, compiled.tier, matched, phrases) \
         if compiled.tier is not None else None
-    result = _result(searcher, gen, request, compiled, scoring, matched, tier)
+    result = _result(searcher, gen, request, compiled, scoring, matched, tier, scored)
     if result.total < SUGGEST_BELOW:
         def count(text: str) -> int:
             again = compile_query(parse_query(text), searcher, gen.keywords(searcher.reader()))

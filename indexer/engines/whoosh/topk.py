@@ -20,24 +20,27 @@ from .postings import OnlyIds
 class TopWithTies(collectors.ScoredCollector):
     """Scores the documents of ``allow`` that may rank in the top ``k`` (k >= 1)."""
 
-    def __init__(self, k: int, allow: set[int]) -> None:
+    def __init__(self, k: int, allow: set[int], skip_to_allowed: bool = True) -> None:
         # No matcher replacement: Whoosh's replace(minquality) prunes sub-matchers by
         # max_quality bounds that do not hold across segments (top documents went missing).
         super().__init__(replace=0)
         self.k = k
         self.allow = allow
+        self.skip_to_allowed = skip_to_allowed
 
     def prepare(self, top_searcher, q, context) -> None:
         super().prepare(top_searcher, q, context)
         self.best: list[float] = []  # a min-heap of the k best scores so far
         self.found: list[tuple[float, int]] = []
-        self.ordered = sorted(self.allow)
+        self.ordered = sorted(self.allow) if self.skip_to_allowed else []
         self.minscore = None
 
     def set_subsearcher(self, subsearcher, offset) -> None:
         # The matcher visits only this segment's allowed documents, skipping to each one
         # (an AND or a phrase otherwise steps through every document of its rarest part).
         super().set_subsearcher(subsearcher, offset)
+        if not self.skip_to_allowed:
+            return
         ordered = self.ordered
         start = bisect_left(ordered, offset)
         end = bisect_left(ordered, offset + subsearcher.doc_count_all(), start)
@@ -86,5 +89,14 @@ def top_scored(searcher, q: query.Query, allow: set[int], k: int) -> list[tuple[
     if k <= 0 or not allow or q is query.NullQuery:
         return []
     collector = TopWithTies(min(k, len(allow)), allow)
+    searcher.search_with_collector(q, collector)
+    return collector.results()
+
+
+def all_scored(searcher, q: query.Query, allow: set[int]) -> list[tuple[float, int]]:
+    """(score, docnum) of every document of ``allow`` matching ``q``, in one pass."""
+    if not allow or q is query.NullQuery:
+        return []
+    collector = TopWithTies(len(allow), allow, skip_to_allowed=False)
     searcher.search_with_collector(q, collector)
     return collector.results()
