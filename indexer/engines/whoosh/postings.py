@@ -189,14 +189,7 @@ def _skip_through(searcher, q: query.Query, candidates: set[int]) -> set[int]:
         local = sorted(d - offset for d in candidates if offset <= d < offset + size)
         if not local:
             continue
-        matcher = q.matcher(subsearcher)
-        for docnum in local:
-            if not matcher.is_active():
-                break
-            if matcher.id() < docnum:
-                matcher.skip_to(docnum)
-            if matcher.is_active() and matcher.id() == docnum:
-                found.add(docnum + offset)
+        found.update(docnum + offset for docnum, _ in _probe(q.matcher(subsearcher), local, False))
     return found
 
 
