@@ -7,7 +7,8 @@ import pytest
 
 from search_fixtures import search_index  # noqa: F401  (fixture)
 
-pytestmark = pytest.mark.corpus
+pytestmark = [pytest.mark.corpus,
+              pytest.mark.parametrize("engine_name", ["whoosh"], indirect=True)]
 
 QUERIES = ["minister", "security", "human rights", '"human rights"', '"prime minister"',
            'subject:"human rights"', "iran AND nuclear", "pakistan OR afghanistan",
@@ -39,9 +40,7 @@ def reference(searcher, searching, query_text: str):
 
 
 @pytest.fixture(scope="module")
-def whoosh_index(search_index, engine_name):
-    if engine_name != "whoosh":
-        pytest.skip("Whoosh's own fast paths")
+def whoosh_index(search_index):
     from whoosh import index
 
     return {"ix": index.open_dir(str(search_index))}
