@@ -76,10 +76,9 @@ def test_per_cable_pages_collapse_the_whole_ranking(archive, query, kwargs):
         assert [h.matched for h in result.hits] == [matched[h.refid] for h in result.hits]
 
 
-def test_cable_count_split_over_the_key_range(search_index, engine_name, monkeypatch):
+@pytest.mark.parametrize("engine_name", ["tantivy"], indirect=True)
+def test_cable_count_split_over_the_key_range(search_index, monkeypatch):
     """More matching cables than one aggregation may return: counted in parts, exactly."""
-    if engine_name != "tantivy":
-        pytest.skip("tantivy's aggregation limit")
     from indexer.engines.tantivy import searching
     from search import Archive
 
