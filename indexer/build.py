@@ -6,20 +6,20 @@ whole cables only, so a run killed at any point leaves the last committed index 
 since writing is idempotent (the same version again is "unchanged") re-running the same
 command finishes the job with exactly the result of an uninterrupted run.
 
-Writer settings, measured with ``python bench/index_speed.py --configs
-procs2-multisegment,whoosh-default,ours`` on cables-csv/cables-dev.csv (1,670 cables,
-13,830 paragraphs, 12.5 MB of text), 2 cores shared with other jobs (load 5):
+Whoosh writer settings, measured by the benchmark (``python -m bench --scale 10``: the
+corpus replicated to 21,040 cables and 173,210 paragraphs in one cables.csv, parsing
+included, 2 cores, another benchmark running beside it):
 
-  settings                           wall s  CPU s  main-process CPU s  peak RSS MB
-  procs=2, multisegment, limitmb 128   73.9   55.5    1.6                74 + 2 x 240
-  Whoosh defaults (ix.writer())        71.0   48.7   48.7               244
-  procs=2, merged segment              103.6   70.1   25.0               91 + 2 x 237
-  limitmb 412 (one process)           same CPU as 128, 590 MB: a larger pool buys nothing
+  settings                                  wall s  CPU s (all processes)  peak RSS MB
+  one writer, limitmb 128 (Whoosh's default)  453     456                  247 + 40
+  two writer processes (MpWriter), each        698     696                  301 + 207
+    leaving its own segment, limitmb 128
 
-On a busy machine no setting can use a second core, and the two-process writer only pays
-14% more CPU; with a core free its subprocesses share the work the single writer does
-alone, so it is the one chosen (engines/whoosh/engine.py). Parsing is ~5% of the work
-(2.3 CPU s for the same file) and runs in a worker process beside the writer.
+The two-process writer costs more CPU than it saves, so the index is written by one process
+(engines/whoosh/engine.py) and the second core parses. A larger pool bought nothing
+(limitmb 412: the same CPU, 590 MB). Memory stays flat across commits since readers map
+segment files in place (engines/whoosh/patches.py; before, every reader copied the
+segments into the heap and forked sub-writers inherited it: 4.3 GB at this size).
 
 The workers also run the engine's ``prepare`` on each cable (the index-free part of writing
 it; for tantivy the documents' fields, payload and tokens), so the writer process only adds

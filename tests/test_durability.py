@@ -1,6 +1,6 @@
 """Whoosh commits are durable: every file a TOC names is on disk before the TOC exists.
 
-The file system calls of real commits (corpus cables, the two-process writer, a replace, a
+The file system calls of real commits (corpus cables in two commits, a replace, a
 remove and an optimize) are recorded: fsync (by path) and the renames that publish a TOC.
 At each publication the TOC's segments are read back and every one of their files must
 have been fsynced after it last changed, the directory after them, and the TOC's own bytes;
@@ -108,7 +108,7 @@ def test_every_commit_fsyncs_what_its_toc_names_before_publishing_it(tmp_path, m
     engine = create_index(tmp_path / "ix")
     recorder = Recorder(monkeypatch, tmp_path / "ix")
     try:
-        engine.write(cables[:12])  # the two-process writer: two new segments
+        engine.write(cables[:12])
         engine.write(cables[12:])
         changed = replace(cables[0], body=cables[0].body + " x", released=None)
         engine.write([changed])  # an older version: kept, one small commit

@@ -28,14 +28,15 @@ from .documents import (cable_document, decode_cable, paragraph_documents, versi
                         version_id)
 from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, SCHEMA_VERSION, build_schema
 
-# Writer settings chosen by measurement (bench/index_speed.py; figures in indexer/build.py):
-# two writer processes where there are two cores (Whoosh's MpWriter: analysis, posting
-# pools and segment writing in subprocesses, each leaving its own segment: multisegment;
-# merging them in the main process cost 45% more CPU), each pool at most 128 MB.
-WRITER_PROCS = 2 if (os.cpu_count() or 1) >= 2 else 1
+# Writer settings chosen by measurement (python -m bench --scale 10; figures in
+# indexer/build.py): one writer process. Whoosh's MpWriter with two processes (each leaving
+# its own segment) used 1.53x the CPU and 1.54x the wall time of one writer on 173,210
+# paragraphs, so the second core goes to parsing. Its pool is at most 128 MB (a larger
+# pool bought nothing); the memory budget can only shrink it. (bench/index_speed.py still
+# measures the two-process settings, through mpwriter.open_writer.)
 MAX_LIMITMB = 128
 MIN_LIMITMB = 32
-RSS_PER_LIMITMB = 2  # measured: a sub-writer peaks at ~240 MB RSS with limitmb 128
+RSS_PER_LIMITMB = 2  # measured: a writer peaks at ~250 MB RSS with limitmb 128
 
 
 class WhooshEngine(Engine):
@@ -68,13 +69,9 @@ class WhooshEngine(Engine):
         return cls(path, ix)
 
     def set_memory_budget(self, megabytes: int) -> None:
-        """Share ``megabytes`` among the writer processes' posting pools (their largest part)."""
-        processes = WRITER_PROCS + (1 if WRITER_PROCS > 1 else 0)
-        limit = max(MIN_LIMITMB, min(MAX_LIMITMB, int(megabytes) // processes // RSS_PER_LIMITMB))
+        """Fit the writer's posting pool (its largest part) within ``megabytes``."""
+        limit = max(MIN_LIMITMB, min(MAX_LIMITMB, int(megabytes) // RSS_PER_LIMITMB))
         self.writer_options = {"limitmb": limit}
-        if WRITER_PROCS > 1:
-            self.writer_options.update(procs=WRITER_PROCS, multisegment=True,
-                                       subargs={"limitmb": limit})
 
     def use_library_writer_defaults(self) -> None:
         """Write with a plain ``ix.writer()``: Whoosh's defaults, the benchmark's reference."""
