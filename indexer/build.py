@@ -183,9 +183,31 @@ def _parse_file(task: _Task, emit: Callable[[tuple], None], prepare: Prepare) ->
     emit(("done", task.path))
 
 
-def _worker(tasks, results, prepare: Prepare) -> None:
+def _close_inherited_index_files(index_dir: str) -> None:
+    """Close this forked process's copies of descriptors on files in ``index_dir``.
+
+    An engine thread may hold a file lock at the moment we are forked (tantivy's meta lock,
+    taken while it reloads): our copy of the descriptor would keep the lock held after the
+    thread lets go, and the writer would wait for it for ever. A parse worker never touches
+    the index. Found through /proc (Linux); elsewhere nothing is closed.
+    """
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return
+    inside = os.path.join(os.path.realpath(index_dir), "")
+    for name in names:
+        try:
+            if os.readlink(f"/proc/self/fd/{name}").startswith(inside):
+                os.close(int(name))
+        except OSError:
+            continue
+
+
+def _worker(tasks, results, prepare: Prepare, index_dir: str) -> None:
     # (forked while the index lock is held: indexer.lock closed our copy of it and made us
     # die with the build process)
+    _close_inherited_index_files(index_dir)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     while (task := tasks.get()) is not None:
         _parse_file(task, results.put, prepare)
@@ -195,7 +217,8 @@ def _worker(tasks, results, prepare: Prepare) -> None:
 class _ParallelParser:
     """Parse processes fed from a task queue, their messages read through a bounded queue."""
 
-    def __init__(self, tasks: list[_Task], workers: int, prepare: Prepare) -> None:
+    def __init__(self, tasks: list[_Task], workers: int, prepare: Prepare,
+                 index_dir: Path) -> None:
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
         self.tasks = ctx.Queue()
         self.results = ctx.Queue(maxsize=4 * workers)
@@ -203,7 +226,8 @@ class _ParallelParser:
             self.tasks.put(task)
         for _ in range(workers):
             self.tasks.put(None)
-        self.procs = [ctx.Process(target=_worker, args=(self.tasks, self.results, prepare),
+        self.procs = [ctx.Process(target=_worker, args=(self.tasks, self.results, prepare,
+                                                          str(index_dir)),
                                   daemon=True) for _ in range(workers)]
         for proc in self.procs:
             proc.start()
@@ -336,8 +360,8 @@ def _build(files: list[Path], index_dir: Path, summary: BuildSummary, started: f
             engine.set_memory_budget(writer_memory_mb(memory_mb, workers))
             if writer_settings == "library":
                 engine.use_library_writer_defaults()
-            _run(engine, files, workers, stop, summary, progress, started, batch_cables,
-                 batch_paragraphs, on_skip)
+            _run(engine, index_dir, files, workers, stop, summary, progress, started,
+                 batch_cables, batch_paragraphs, on_skip)
             summary.interrupted = stop.requested
     except KeyboardInterrupt:
         summary.interrupted = True
@@ -347,7 +371,7 @@ def _build(files: list[Path], index_dir: Path, summary: BuildSummary, started: f
     return summary
 
 
-def _run(engine: Engine, files: list[Path], workers: int, stop: _StopFlag,
+def _run(engine: Engine, index_dir: Path, files: list[Path], workers: int, stop: _StopFlag,
          summary: BuildSummary, progress: Callable[[Progress], None] | None, started: float,
          batch_cables: int, batch_paragraphs: int,
          on_skip: Callable[[Skipped], None] | None = None) -> None:
@@ -377,7 +401,8 @@ def _run(engine: Engine, files: list[Path], workers: int, stop: _StopFlag,
     prepare = type(engine).prepare
     tasks = _tasks(files, workers)
     shards_left = Counter(task.path for task in tasks)
-    parallel = _ParallelParser(tasks, workers, prepare) if workers and len(files) > 0 else None
+    parallel = (_ParallelParser(tasks, workers, prepare, index_dir)
+                if workers and len(files) > 0 else None)
     try:
         messages = parallel.messages(stop) if parallel else _inline_messages(files, stop, prepare)
         for message in messages:
