@@ -123,16 +123,10 @@ def test_site_datetime_fast_path_equals_strptime() -> None:
     from datetime import datetime
     from itertools import product
 
-    from indexer.formats.text import parse_site_datetime
+    from indexer.formats.text import parse_site_datetime, site_datetime_by_strptime
 
     def with_strptime(text: str) -> datetime | None:
-        text = " ".join(text.split())
-        for fmt in ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%Y-%m-%d", "%m/%d/%Y"):
-            try:
-                return datetime.strptime(text, fmt)
-            except ValueError:
-                continue
-        return None
+        return site_datetime_by_strptime(" ".join(text.split()))
 
     parts = ["0", "00", "1", "02", "12", "13", "29", "30", "31", "32", "99"]
     for first, second, year, (hour, minute) in product(parts, parts, ["2009", "0000", "1900"],

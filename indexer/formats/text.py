@@ -64,6 +64,11 @@ def parse_site_datetime(text: str) -> datetime | None:
             return datetime(year, month, day, hour, minute)
         except ValueError:
             pass
+    return site_datetime_by_strptime(text)
+
+
+def site_datetime_by_strptime(text: str) -> datetime | None:
+    """The forms parse_site_datetime reads, by strptime alone (slow; the rule it keeps)."""
     for fmt in ("%Y-%m-%d %H:%M", "%m/%d/%Y %H:%M", "%Y-%m-%d", "%m/%d/%Y"):
         try:
             return datetime.strptime(text, fmt)
