@@ -21,7 +21,7 @@ _held: set[int] = set()  # lock fds this process holds
 
 
 def _after_fork_in_child() -> None:
-    """A child forked while we hold the lock (parse workers, an engine's writer processes)
+    """A child forked while we hold the lock (parse workers; Whoosh's MpWriter, if used)
     must neither keep the lock alive after we die nor outlive us: close its copy of the
     lock and ask the kernel to kill it when its parent dies (Linux; elsewhere a no-op)."""
     if not _held:

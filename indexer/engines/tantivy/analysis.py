@@ -16,18 +16,18 @@ differ there."""
 from __future__ import annotations
 
 import functools
-import re
 from array import array
 import threading
 
 import tantivy
 
-from ..whoosh.analysis import TOKEN_PATTERN, exact_analyzer, stemming_analyzer
+from ..whoosh.analysis import TOKEN_PATTERN, WORD, exact_analyzer, stemming_analyzer
+from ..whoosh.analysis import stem as stem_word  # Whoosh's stem, cached there
+from ..whoosh.analysis import words as whoosh_words
 
 STEM_TOKENIZER = "cs_stem"  # \w+, lowercase, English stemming
 WORDS_TOKENIZER = "cs_words"  # \w+, lowercase
 
-_WORD = re.compile(TOKEN_PATTERN)
 _lock = threading.Lock()
 _stemming = stemming_analyzer()
 _exact = exact_analyzer()
@@ -35,29 +35,6 @@ _native_stem = None
 _native_words = None
 _known: set[str] = set()  # words whose two stems were compared
 _divergent: set[str] = set()  # words tantivy's stemmer stems otherwise than Whoosh's
-_stems: dict[str, str] = {}
-
-
-def _stem_function():
-    """The word stemmer inside the Whoosh stemming analyzer (its StemFilter)."""
-    from whoosh.analysis import StemFilter
-    from whoosh.lang import stemmer_for_language
-
-    for item in getattr(_stemming, "items", ()):
-        if isinstance(item, StemFilter):
-            return stemmer_for_language(item.lang) if item.lang else item.stemfn
-    raise RuntimeError("the Whoosh stemming analyzer has no StemFilter")
-
-
-_stem = _stem_function()
-
-
-def stem_word(word: str) -> str:
-    """Whoosh's stem of one lowercased \\w+ word (cached)."""
-    found = _stems.get(word)
-    if found is None:
-        found = _stems[word] = _stem(word)
-    return found
 
 
 def stem_analyzer() -> tantivy.TextAnalyzer:
@@ -93,10 +70,8 @@ def _natives() -> tuple[tantivy.TextAnalyzer, tantivy.TextAnalyzer]:
 def native_check(text: str) -> tuple[bool, bool]:
     """Whether tantivy's own analyzers yield exactly the Whoosh analyzers' tokens for
     ``text``: (unstemmed words alike, stems alike)."""
-    if text.isascii():
-        words = _WORD.findall(text.lower())
-    else:
-        words = [w.lower() for w in _WORD.findall(text)]
+    words = whoosh_words(text)
+    if not text.isascii():
         native_stem, native_words = _natives()
         if native_words.analyze(text) != words:
             return False, False  # Rust's and Python's \\w or lower case differ in it
@@ -129,7 +104,7 @@ Tokens = tuple[list[str], array, array]
 
 def _tokens(text: str, stem: bool) -> Tokens:
     words, starts, ends = [], array("I"), array("I")
-    for m in _WORD.finditer(text):
+    for m in WORD.finditer(text):
         word = m.group().lower()
         words.append(stem_word(word) if stem else word)
         start, end = m.span()
@@ -165,16 +140,3 @@ def token_positions(text: str, stem: bool) -> dict[str, list[int]]:
     for t in analyzer(text, positions=True):
         out.setdefault(t.text, []).append(t.pos)
     return out
-
-
-def match_spans(text: str, stems: set[str], words: set[str]) -> list[tuple[int, int]]:
-    """Character spans of the words whose stem is in ``stems`` or that are in ``words``:
-    the Whoosh highlighter's rule (``whoosh/highlight.py``), with the cached stemmer."""
-    if not text or not (stems or words):
-        return []
-    spans = []
-    for m in _WORD.finditer(text):
-        word = m.group().lower()
-        if word in words or stem_word(word) in stems:
-            spans.append((m.start(), m.end()))
-    return spans

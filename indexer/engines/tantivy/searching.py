@@ -23,7 +23,7 @@ from ...model import LEVELS
 from ..base import EngineHit, EngineResult, QueryError, SearchRequest
 from ..filtering import filter_clauses
 from ..querylang import parse_query
-from ..whoosh.analysis import TOKEN_PATTERN, stemming_analyzer
+from ..whoosh.analysis import WORD, stemming_analyzer
 from ..whoosh.highlight import snippet
 from .analysis import stem_word, whoosh_stems
 from .compile import (NOTHING, Compiled, Vocabulary, any_key, compile_query, date_range,
@@ -45,7 +45,6 @@ TIE_SLACK = 20
 MAX_TIE_FETCH = 20_000  # beyond it, ties at the page edge are ordered approximately
 MAX_BUCKETS = 60_000
 _ANALYZER = stemming_analyzer()
-_WORD = re.compile(TOKEN_PATTERN)
 
 
 # --- filters --------------------------------------------------------------------------------
@@ -360,7 +359,7 @@ def _facet_value(value: Any) -> str:
 
 def match_spans(text: str, stems: set[str], words: set[str]) -> list[tuple[int, int]]:
     """Character spans of the words whose stem is in ``stems`` or that are in ``words`` (the
-    rule of ``analysis.match_spans``, which stems every word of the text).
+    rule of Whoosh's highlighter, ``whoosh/highlight.py``, which stems every word of the text).
 
     Only words that can match are looked at: a stem keeps the beginning of its word (Porter2
     rewrites at most the last two letters of a stem, and keeps the first letter even in its
@@ -401,7 +400,7 @@ def _is_word(char: str) -> bool:
 
 def _all_word_spans(text: str, stems: set[str], words: set[str]) -> list[tuple[int, int]]:
     """``match_spans`` for any text: each distinct word stemmed once, then found again."""
-    matching = [w for w in set(_WORD.findall(text))
+    matching = [w for w in set(WORD.findall(text))
                 if (low := w.lower()) in words or stem_word(low) in stems]
     if not matching:
         return []

@@ -22,7 +22,7 @@ from whoosh.lang import stemmer_for_language
 
 # Words with apostrophes and hyphens are split; numbers are kept (refids, years, paragraph refs).
 TOKEN_PATTERN = r"\w+"
-_WORD = re.compile(TOKEN_PATTERN)
+WORD = re.compile(TOKEN_PATTERN)
 
 _snowball_stem = stemmer_for_language("en")
 _stems: dict[str, str] = {}
@@ -53,8 +53,8 @@ def exact_analyzer():
 def words(text: str) -> list[str]:
     """The lowercased ``\\w+`` words of ``text``: what ``exact_analyzer`` yields, in order."""
     if text.isascii():  # lower case cannot move a word boundary in ASCII
-        return _WORD.findall(text.lower())
-    return [w.lower() for w in _WORD.findall(text)]
+        return WORD.findall(text.lower())
+    return [w.lower() for w in WORD.findall(text)]
 
 
 def stems(text: str) -> list[str]:

@@ -9,8 +9,9 @@ here too (a segment's files never change once written).
 BufferFile (a file inside a compound segment, read through the segment's mmap) wraps its
 buffer in a BytesIO, and BytesIO copies it: opening a reader copied every segment's postings
 and term index into the heap. On an index of 50,000 paragraphs that was 240 MB per reader,
-plus the mapped pages the copy touched; a build opens two readers per commit, and the writer
-processes, forked from it, started that much larger. Here the file reads the buffer in place.
+plus the mapped pages the copy touched; a build opens two readers per commit, and any
+writer process forked from it (Whoosh's MpWriter) started that much larger. Here the file
+reads the buffer in place.
 """
 
 from __future__ import annotations
