@@ -50,6 +50,24 @@ class TopWithTies(collectors.ScoredCollector):
     def _use_block_quality(self) -> bool:
         return self.matcher.supports_block_quality()
 
+    def matches(self):
+        """Whoosh's loop without matcher replacement, reading the cut after every document:
+        its own reads a new cut only where it replaces the matcher, which we do not, so it
+        skipped no block at all."""
+        matcher = self.matcher
+        usequality = self._use_block_quality()
+        minscore = self.minscore
+        checkquality = True
+        while matcher.is_active():
+            if self.minscore != minscore:
+                minscore, checkquality = self.minscore, True
+            if usequality and checkquality and minscore is not None:
+                self.skipped_times += matcher.skip_to_quality(minscore)
+                if not matcher.is_active():
+                    break
+            yield matcher.id()
+            checkquality = matcher.next()
+
     def collect_matches(self) -> None:
         allow, offset, collect = self.allow, self.offset, self.collect
         for sub_docnum in self.matches():
