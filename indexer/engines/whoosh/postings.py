@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from itertools import repeat
-from typing import Iterable
+from typing import Any, Iterable, Iterator
 
 from whoosh import matching, query
 from whoosh.codec.whoosh3 import W3LeafMatcher
@@ -97,17 +97,17 @@ def term_values(searcher, fieldname: str, text, candidates: Iterable[int], value
     if not isinstance(candidates, (set, frozenset)):
         candidates = set(candidates)
     whole = len(candidates) >= searcher.reader().doc_frequency(fieldname, text)
-    for subsearcher, offset in searcher.leaf_searchers():
+    segments = (((sub, offset, None) for sub, offset in searcher.leaf_searchers()) if whole
+                else _by_segment(searcher, candidates))
+    for subsearcher, offset, local in segments:
         matcher = _postings(subsearcher, fieldname, text)
         if matcher is None:
             continue
-        if whole:  # most postings are wanted: read every block, no per-candidate search
+        if local is None:  # most postings are wanted: read every block, no per-candidate search
             for docnum, value in _all_items(matcher, values):
                 if docnum + offset in candidates:
                     out[docnum + offset] = value
             continue
-        size = subsearcher.doc_count_all()
-        local = sorted(d - offset for d in candidates if offset <= d < offset + size)
         for docnum, value in _probe(matcher, local, values):
             out[docnum + offset] = value
     return out
@@ -181,12 +181,19 @@ def _probe(matcher, docnums: list[int], values: bool):
             yield docnum, matcher._values[i] if values else None
 
 
+def _by_segment(searcher, docnums: Iterable[int]) -> Iterator[tuple[Any, int, list[int]]]:
+    """(leaf searcher, its offset, the ``docnums`` in it as sorted segment docnums)."""
+    ordered = sorted(docnums)
+    for subsearcher, offset in searcher.leaf_searchers():
+        start = bisect_left(ordered, offset)
+        end = bisect_left(ordered, offset + subsearcher.doc_count_all(), start)
+        yield subsearcher, offset, [d - offset for d in ordered[start:end]]
+
+
 def _skip_through(searcher, q: query.Query, candidates: set[int]) -> set[int]:
     """Any other query: Whoosh's own matcher, skipping to each candidate."""
     found: set[int] = set()
-    for subsearcher, offset in searcher.leaf_searchers():
-        size = subsearcher.doc_count_all()
-        local = sorted(d - offset for d in candidates if offset <= d < offset + size)
+    for subsearcher, offset, local in _by_segment(searcher, candidates):
         if not local:
             continue
         found.update(docnum + offset for docnum, _ in _probe(q.matcher(subsearcher), local, False))
@@ -324,11 +331,7 @@ def with_checked_phrases(searcher, q: query.Query, universe: set[int],
         key = (q.fieldname, tuple(q.words))
         if key not in known:
             docs = phrase_docs(searcher, q, universe)
-            by_segment: dict[int, list[int]] = {}
-            for subsearcher, offset in searcher.leaf_searchers():
-                size = subsearcher.doc_count_all()
-                by_segment[id(subsearcher)] = sorted(d - offset for d in docs
-                                                     if offset <= d < offset + size)
+            by_segment = {id(sub): local for sub, _offset, local in _by_segment(searcher, docs)}
             known[key] = CheckedPhrase(q, docs, by_segment)
         checked = known[key]
         if checked.boost != q.boost:
