@@ -281,7 +281,7 @@ def _ranked_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int]
             if need <= 0:
                 break
             top = top_scored(searcher, q, group, need)
-            top.sort(key=lambda item: (-item[0], -_date_key(created[item[1]]), item[1]))
+            top.sort(key=_order_key(sort, created))
             out.extend(top[:need])
         return out
     sign = -1 if sort == "-date" else 1
@@ -294,25 +294,28 @@ def _ranked_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int]
         cut = date_order(heapq.nsmallest(k, matched, key=date_order)[-1])
         chosen = {d for d in matched if date_order(d) <= cut}
     scored = top_scored(searcher, q, chosen, len(chosen))
-    scored.sort(key=lambda item: (date_order(item[1]), -item[0], item[1]))
+    scored.sort(key=_order_key(sort, created))
     return scored[:k]
 
 
 def _first_of(scored: list[tuple[float, int]], created: list[Any],
               first: set[int] | None, sort: str, k: int) -> list[tuple[float, int]]:
     """The first ``k`` of every scored match, in the order ``_ranked_prefix`` describes."""
-    if sort == "relevance":
-        def order(item):
-            return (first is not None and item[1] not in first, -item[0],
-                    -_date_key(created[item[1]]), item[1])
-    else:
-        sign = -1 if sort == "-date" else 1
-
-        def order(item):
-            return (sign * _date_key(created[item[1]]), -item[0], item[1])
+    order = _order_key(sort, created, first)
     if k >= len(scored) // 4:
         return sorted(scored, key=order)[:k]
     return heapq.nsmallest(k, scored, key=order)
+
+
+def _order_key(sort: str, created: list[Any], first: set[int] | None = None):
+    """The ranking contract as a sort key over (score, docnum): by relevance, the paragraphs
+    matching in their own text (``first``) first, then score, then the newer cable; by date,
+    the date, then score. The docnum settles what is left."""
+    if sort == "relevance":
+        return lambda item: (first is not None and item[1] not in first, -item[0],
+                             -_date_key(created[item[1]]), item[1])
+    sign = -1 if sort == "-date" else 1
+    return lambda item: (sign * _date_key(created[item[1]]), -item[0], item[1])
 
 
 def _date_key(value: Any) -> int:
