@@ -149,6 +149,10 @@ def paragraph_documents(prepared: PreparedCable) -> Iterator[tantivy.Document]:
 
 
 def cable_document(prepared: PreparedCable, digest: str | None = None) -> tantivy.Document:
+    """The cable document, built with the digest ``prepare`` computed (``digest``, the
+    write plan's, must be that one: a different one would otherwise be dropped unseen)."""
+    if digest is not None and digest != prepared.digest:
+        raise ValueError(f"{prepared.refid}: digest {digest} is not the prepared cable's")
     return build_document(prepared.cable_spec)
 
 
