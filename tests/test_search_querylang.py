@@ -55,7 +55,35 @@ def test_negated_words_are_not_positive():
     assert leaves == [query.Term("any", "pakistan")]
 
 
+def test_a_minus_where_a_term_starts_excludes():
+    assert tree("tehran -iran") == query.AndNot(query.Term("any", "tehran"),
+                                                query.Term("any", "iran"))
+    assert tree("(nuclear -iran) OR reactor") == query.Or([
+        query.AndNot(query.Term("any", "nuclear"), query.Term("any", "iran")),
+        query.Term("any", "reactor")])
+    assert tree('nuclear -"power plant"').b == query.Phrase("any", ["power", "plant"])
+    assert tree("tags:PREL -tags:PHUM").b == query.Term("tags", "PHUM")
+
+
+def test_hyphens_inside_words_and_a_lone_minus_do_not_exclude():
+    assert tree("al-Qaida") == tree("al Qaida")
+    assert tree("counter - terrorism") == tree("counter terrorism")
+    assert tree("a +b") == tree("a b")
+
+
+@pytest.mark.corpus
+def test_minus_word_finds_what_not_finds(archive):
+    def ids(text: str) -> set[str]:
+        result = archive.search(text, limit=1000)
+        return {f"{h.refid}#{h.paragraph}" for h in result.hits}
+
+    with_iran, without = ids("nuclear"), ids("nuclear -iran")
+    assert without == ids("nuclear NOT iran")
+    assert without and without < with_iran and not without & ids("iran")
+
+
 @pytest.mark.parametrize("text, fix", [
+    ("-iran", "only excludes"),
     ('"open', "quote"), ("(a OR b", "bracket"), ("a ]", "bracket"), ("x:y", "unknown field"),
     ("created:2009-02-30", "bad date"), ("created:soon", "bad date"), ("*", "everything"),
     ("?x", "too broad"), ("abcd~3", "too large"), ("[a to b]", "dates only"),

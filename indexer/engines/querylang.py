@@ -14,7 +14,9 @@ only as a parser here; nothing in the tree refers to a Whoosh index.
 Language: ``AND``, ``OR``, ``NOT``, ``(…)``, ``"phrase"``, ``"phrase"~N`` (proximity),
 ``"word"`` (one quoted word: exact, unstemmed), ``word~`` / ``word~2`` (fuzzy),
 ``wor*`` / ``w?rd`` (wildcards), ``field:value``, ``field:"two words"``,
-``created:[2009 to 2010]``, ``created:>=2009-08``, ``word^2`` (boost).
+``created:[2009 to 2010]``, ``created:>=2009-08``, ``word^2`` (boost), ``-word`` (not:
+a minus before a word, phrase, field or bracket at the start of a term; ``al-Qaida`` stays
+one hyphenated term).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from typing import Any, Protocol
 
 from whoosh import fields, qparser, query
 from whoosh.analysis import LowercaseFilter, RegexTokenizer
+from whoosh.qparser import syntax
 
 from ..dates import BadDate, date_span
 from ..model import normalize_level
@@ -77,7 +80,8 @@ def parse_query(text: str) -> ParsedQuery:
                          "brackets and quotes") from None
     tree = _resolve(tree)
     if isinstance(tree, query.qcore._NullQuery):
-        raise QueryError("empty query: give at least one word to search for")
+        excluding = " (-word only excludes)" if _MINUS.search(prepared) else ""
+        raise QueryError(f"empty query: give at least one word to search for{excluding}")
     _check_size(tree)
     return ParsedQuery(text=text, tree=tree)
 
@@ -132,6 +136,26 @@ def _prepare(text: str) -> str:
     return _SINGLE_QUOTED_WORD.sub(lambda m: f"exact:{m.group(1)}", joined)
 
 
+_MINUS = re.compile(r"(?<![^\s(])-(?=[\w\"(])")  # a minus where a term starts
+
+
+class MinusPlugin(qparser.PlusMinusPlugin):
+    """``-word`` excludes, in every bracket (Whoosh's plugin sorts only the top level, and
+    also reads ``+``, which under AND-by-default means nothing). A minus counts only where
+    a term starts, so hyphenated words are left alone."""
+
+    def __init__(self) -> None:
+        super().__init__(plusexpr=r"(?!)", minusexpr=_MINUS.pattern)
+
+    def do_plusminus(self, parser, group):
+        for i, node in enumerate(group):
+            if isinstance(node, syntax.GroupNode):
+                group[i] = self.do_plusminus(parser, node)
+        if not any(isinstance(node, self.Minus) for node in group):
+            return group
+        return super().do_plusminus(parser, group)
+
+
 _PARSER: qparser.QueryParser | None = None
 
 
@@ -144,6 +168,7 @@ def _parser() -> qparser.QueryParser:
         parser = qparser.QueryParser("any", fields.Schema(**spec))
         parser.add_plugin(qparser.FuzzyTermPlugin())
         parser.add_plugin(qparser.GtLtPlugin())
+        parser.add_plugin(MinusPlugin())
         _PARSER = parser
     return _PARSER
 
