@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import cast
 
 from indexer.model import normalize_level
 from indexer.scanning import find_all, scan, scan_at
@@ -667,10 +668,7 @@ def parse_head(body: str, banner: Banner | None | object = _UNKNOWN) -> Head:
     ``banner`` is find_banner(body) when the caller has it already.
     """
     head = Head()
-    if banner is _UNKNOWN:
-        banner = find_banner(body)
-    assert banner is None or isinstance(banner, Banner)
-    head.banner = banner
+    head.banner = banner = find_banner(body) if banner is _UNKNOWN else cast(Banner | None, banner)
     zone = banner.end if banner else 0
     head.start = banner.start if banner else 0
     para = first_para_start(body, zone, zone + _HEAD_MAX)

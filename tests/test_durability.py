@@ -115,9 +115,12 @@ def test_every_commit_fsyncs_what_its_toc_names_before_publishing_it(tmp_path, m
         engine.remove([cables[1].refid])
         engine.optimize()  # a merge in the main process
         assert engine.stats()["cables"] == len(cables) - 1
+        engine.write([replace(cables[1], body=cables[1].body + " y")])  # a commit after it
+        remembered = set(engine.index.storage._synced)
+        assert remembered and remembered <= set(os.listdir(tmp_path / "ix"))  # merged: forgotten
     finally:
         engine.close()
-    assert recorder.publications == 5
+    assert recorder.publications == 6
     assert recorder.finish() == []
 
 

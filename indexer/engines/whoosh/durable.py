@@ -46,8 +46,10 @@ class DurableFileStorage(FileStorage):
     def _sync_segment_files(self, prefix: str) -> None:
         """fsync every segment file (``<indexname>_<segment id>.<ext>``) not synced since it
         last changed: the commit's new ones."""
+        present: set[str] = set()
         for entry in os.scandir(self.folder):
             name = entry.name
+            present.add(name)
             if not name.startswith(prefix) or not entry.is_file(follow_symlinks=False):
                 continue
             stat = entry.stat(follow_symlinks=False)
@@ -61,3 +63,5 @@ class DurableFileStorage(FileStorage):
             except FileNotFoundError:
                 continue  # a temporary file removed meanwhile
             self._synced[name] = state
+        for gone in self._synced.keys() - present:  # merged away: forget, so memory stays flat
+            del self._synced[gone]
