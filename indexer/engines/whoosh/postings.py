@@ -9,11 +9,12 @@ Whoosh's ``Phrase`` does (the sum of its terms' scores) without checking positio
 
 from __future__ import annotations
 
+import pickle
 from bisect import bisect_left
-from itertools import repeat
+from itertools import accumulate, repeat
 from typing import Any, Iterable, Iterator
 
-from whoosh import matching, query
+from whoosh import formats, matching, query
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.util import make_binary_tree
 
@@ -93,7 +94,21 @@ def term_values(searcher, fieldname: str, text, candidates: Iterable[int], value
 
     With ``values=False`` only presence is read (the dict's values are None).
     """
-    out: dict[int, bytes | None] = {}
+    return term_items(searcher, fieldname, text, candidates, VALUE if values else PRESENCE)
+
+
+PRESENCE, VALUE, WEIGHT, WEIGHT_AND_VALUE = "presence", "value", "weight", "weight+value"
+
+
+def term_items(searcher, fieldname: str, text, candidates: Iterable[int], what: str
+               ) -> dict[int, Any]:
+    """Per candidate holding the term (top-level docnums): None (PRESENCE), its posting
+    value (VALUE), its weight (WEIGHT) or both as (weight, value) (WEIGHT_AND_VALUE).
+
+    All of a block is decoded at once whatever is asked (Whoosh keeps ids, weights and
+    values in one pickle), so asking for more costs little more.
+    """
+    out: dict[int, Any] = {}
     if not isinstance(candidates, (set, frozenset)):
         candidates = set(candidates)
     whole = len(candidates) >= searcher.reader().doc_frequency(fieldname, text)
@@ -104,31 +119,60 @@ def term_values(searcher, fieldname: str, text, candidates: Iterable[int], value
         if matcher is None:
             continue
         if local is None:  # most postings are wanted: read every block, no per-candidate search
-            for docnum, value in _all_items(matcher, values):
+            for docnum, item in _all_items(matcher, what):
                 if docnum + offset in candidates:
-                    out[docnum + offset] = value
+                    out[docnum + offset] = item
             continue
-        for docnum, value in _probe(matcher, local, values):
-            out[docnum + offset] = value
+        for docnum, item in _probe(matcher, local, what):
+            out[docnum + offset] = item
     return out
 
 
-def _all_items(matcher, values: bool):
-    """(docnum, value or None) for every posting of one segment's matcher."""
+def _block_ids(matcher) -> tuple[int, ...]:
+    """The current block's ids (Whoosh's ``_read_ids``, decoding the deltas in C)."""
+    if matcher._ids is None:
+        if matcher._data is None:
+            matcher._read_data()
+        ids = matcher._data[0]
+        matcher._ids = ids if matcher._byteids else tuple(accumulate(ids))
+    return matcher._ids
+
+
+def _block_items(matcher, what: str):
+    """The current block's items, in id order, as ``term_items`` describes them."""
+    if what == PRESENCE:
+        return repeat(None)
+    if what != VALUE and matcher._weights is None:
+        matcher._read_weights()
+    if what != WEIGHT and matcher._values is None:
+        matcher._read_values()
+    if what == VALUE:
+        return matcher._values
+    if what == WEIGHT:
+        return matcher._weights
+    return zip(matcher._weights, matcher._values)
+
+
+def _item(matcher, what: str):
+    """The item at a generic (not Whoosh 3 leaf) matcher's current posting."""
+    if what == PRESENCE:
+        return None
+    if what == VALUE:
+        return matcher.value()
+    if what == WEIGHT:
+        return matcher.weight()
+    return matcher.weight(), matcher.value()
+
+
+def _all_items(matcher, what: str):
+    """(docnum, item) for every posting of one segment's matcher."""
     if not isinstance(matcher, W3LeafMatcher):
         while matcher.is_active():
-            yield matcher.id(), matcher.value() if values else None
+            yield matcher.id(), _item(matcher, what)
             matcher.next()
         return
     while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        if values:
-            if matcher._values is None:
-                matcher._read_values()
-            yield from zip(matcher._ids, matcher._values)
-        else:
-            yield from zip(matcher._ids, repeat(None))
+        yield from zip(_block_ids(matcher), _block_items(matcher, what))
         matcher._next_block()
 
 
@@ -147,15 +191,14 @@ def _all_ids(matcher, offset: int) -> Iterable[int]:
         return (d + offset for d in matcher.all_ids())
     ids: list[int] = []
     while matcher.is_active():
-        if matcher._ids is None:
-            matcher._read_ids()
-        ids.extend([d + offset for d in matcher._ids] if offset else matcher._ids)
+        block = _block_ids(matcher)
+        ids.extend([d + offset for d in block] if offset else block)
         matcher._next_block()
     return ids
 
 
-def _probe(matcher, docnums: list[int], values: bool):
-    """(docnum, value or None) for each of the sorted ``docnums`` the matcher holds."""
+def _probe(matcher, docnums: list[int], what: str):
+    """(docnum, item) for each of the sorted ``docnums`` the matcher holds (``term_items``)."""
     if not isinstance(matcher, W3LeafMatcher):
         for docnum in docnums:
             if not matcher.is_active():
@@ -163,22 +206,23 @@ def _probe(matcher, docnums: list[int], values: bool):
             if matcher.id() < docnum:
                 matcher.skip_to(docnum)
             if matcher.is_active() and matcher.id() == docnum:
-                yield docnum, matcher.value() if values else None
+                yield docnum, _item(matcher, what)
         return
+    items = None
     for docnum in docnums:
         if docnum > matcher._maxid:
             matcher._skip_to_block(lambda: docnum > matcher._maxid)
             if not matcher.is_active():
                 return
-        if matcher._ids is None:
-            matcher._read_ids()
-        ids = matcher._ids
+            items = None
+        ids = _block_ids(matcher)
         i = bisect_left(ids, docnum, matcher._i)
         matcher._i = i
         if i < len(ids) and ids[i] == docnum:
-            if values and matcher._values is None:
-                matcher._read_values()
-            yield docnum, matcher._values[i] if values else None
+            if items is None:
+                items = _block_items(matcher, what)
+                items = items if what != WEIGHT_AND_VALUE else list(items)
+            yield docnum, None if what == PRESENCE else items[i]
 
 
 def _by_segment(searcher, docnums: Iterable[int]) -> Iterator[tuple[Any, int, list[int]]]:
@@ -196,7 +240,8 @@ def _skip_through(searcher, q: query.Query, candidates: set[int]) -> set[int]:
     for subsearcher, offset, local in _by_segment(searcher, candidates):
         if not local:
             continue
-        found.update(docnum + offset for docnum, _ in _probe(q.matcher(subsearcher), local, False))
+        found.update(docnum + offset
+                     for docnum, _ in _probe(q.matcher(subsearcher), local, PRESENCE))
     return found
 
 
@@ -211,7 +256,13 @@ def _plain_phrase(searcher, q: query.Query) -> bool:
 
 
 def phrase_docs(searcher, q: query.Phrase, universe: set[int]) -> set[int]:
-    """Documents of ``universe`` where the phrase's words stand next to each other, in order.
+    """Documents of ``universe`` where the phrase's words stand next to each other, in order."""
+    return phrase_matches(searcher, q, universe)[0]
+
+
+def phrase_matches(searcher, q: query.Phrase, universe: set[int]
+                   ) -> tuple[set[int], dict[bytes, dict[int, float]]]:
+    """The documents of ``universe`` holding the phrase, and each word's weight in them.
 
     The same rule as Whoosh's ``SpanNear2(slop=1, ordered=True, mindist=1)``: word i at
     position p + i for some p. The rarest word gives the candidates; each other word's
@@ -221,24 +272,38 @@ def phrase_docs(searcher, q: query.Phrase, universe: set[int]) -> set[int]:
     reader = searcher.reader()
     words = [field.to_bytes(w) for w in q.words]
     if any((q.fieldname, w) not in reader for w in words):
-        return set()
+        return set(), {}
     order = sorted(set(words), key=lambda w: reader.doc_frequency(q.fieldname, w))
-    values: dict[bytes, dict[int, bytes | None]] = {}
+    postings: dict[bytes, dict[int, tuple[float, bytes]]] = {}
     candidates: set[int] = universe
     for word in order:
         if not candidates:
-            return set()
-        values[word] = term_values(searcher, q.fieldname, word, candidates)
-        candidates = candidates.intersection(values[word])
-    decode = field.format.decoder("positions")
+            return set(), {}
+        postings[word] = term_items(searcher, q.fieldname, word, candidates, WEIGHT_AND_VALUE)
+        candidates = candidates.intersection(postings[word])
+    decode = _positions_decoder(field.format)
     found: set[int] = set()
     for docnum in candidates:
-        first = decode(values[words[0]][docnum])
-        later = [set(decode(values[w][docnum])) for w in words[1:]]
+        first = decode(postings[words[0]][docnum][1])
+        later = [set(decode(postings[w][docnum][1])) for w in words[1:]]
         if any(all(p + i in positions for i, positions in enumerate(later, 1))
                for p in first):
             found.add(docnum)
-    return found
+    weights = {w: {d: postings[w][d][0] for d in found} for w in postings}
+    return found, weights
+
+
+def _positions_decoder(fmt):
+    """``fmt.decoder("positions")``; for Whoosh's ``Positions`` the same decoding with the
+    deltas summed in C."""
+    if type(fmt) is not formats.Positions:
+        return fmt.decoder("positions")
+
+    def decode(value: bytes) -> list[int]:
+        if not value.endswith(b"."):
+            value += b"."
+        return list(accumulate(pickle.loads(value[4:])))
+    return decode
 
 
 class CheckedPhrase(query.Phrase):
@@ -249,11 +314,13 @@ class CheckedPhrase(query.Phrase):
     """
 
     def __init__(self, phrase: query.Phrase, docs: set[int],
-                 docs_by_segment: dict[int, list[int]]) -> None:
+                 docs_by_segment: dict[int, list[int]],
+                 weights: dict[bytes, dict[int, float]] | None = None) -> None:
         super().__init__(phrase.fieldname, phrase.words, slop=phrase.slop, boost=phrase.boost,
                          char_ranges=phrase.char_ranges)
         self.docs = docs  # top-level docnums
         self.docs_by_segment = docs_by_segment  # id(subsearcher) -> sorted local docnums
+        self.weights = weights  # each word's weight in each of docs, when read
 
     def matcher(self, searcher, context=None):
         local = self.docs_by_segment.get(id(searcher))
@@ -330,12 +397,12 @@ def with_checked_phrases(searcher, q: query.Query, universe: set[int],
     if _plain_phrase(searcher, q):
         key = (q.fieldname, tuple(q.words))
         if key not in known:
-            docs = phrase_docs(searcher, q, universe)
+            docs, weights = phrase_matches(searcher, q, universe)
             by_segment = {id(sub): local for sub, _offset, local in _by_segment(searcher, docs)}
-            known[key] = CheckedPhrase(q, docs, by_segment)
+            known[key] = CheckedPhrase(q, docs, by_segment, weights)
         checked = known[key]
         if checked.boost != q.boost:
-            checked = CheckedPhrase(q, checked.docs, checked.docs_by_segment)
+            checked = CheckedPhrase(q, checked.docs, checked.docs_by_segment, checked.weights)
         return checked
     if q.is_leaf():
         return q

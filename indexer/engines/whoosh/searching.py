@@ -33,7 +33,8 @@ from ..filtering import ceiling_rank, filter_clauses
 from ..querylang import parse_query
 from .compile import Compiled, KeywordValues, compile_query
 from .highlight import match_spans, snippet
-from .postings import docset, estimate, with_checked_phrases
+from .approx import Estimate, approximate
+from .postings import CheckedPhrase, docset, estimate, with_checked_phrases
 from .schema import KIND_PARAGRAPH
 from .suggest import suggest
 from .topk import all_scored, top_scored
@@ -216,25 +217,36 @@ SCORE_ALL_BELOW = 3000  # matches (estimated) below which one pass scoring all i
 
 
 def _matching(searcher, gen: _Generation, q: query.Query, allowed: set[int], phrases: dict):
-    """The query to score, the exact set of allowed documents it matches, and, when it was
-    cheaper to score them all in the same pass, every match as (score, docnum) (else None).
+    """The query to score, the exact set of allowed documents it matches, when it was
+    cheaper to score them all in the same pass every match as (score, docnum) (else None),
+    and when the query has an AND or a phrase, every match's estimated score (else None).
 
     Date ranges ANDed at the top become a range of the sorted ``created`` column (a range
     scores every document alike, so the ranking is unchanged); phrases are checked once by
-    their positions (``postings.with_checked_phrases``). Few matches, or an AND (whose
-    matcher skips through its rarest part anyway): one pass scores every match. Otherwise
-    the set comes from posting blocks and only the page is ranked (``_ranked_prefix``).
+    their positions (``postings.with_checked_phrases``). An AND or a phrase: the set and
+    estimated scores come from posting blocks (``approx``), and Whoosh scores only what may
+    reach the page. Else, few matches: one pass scores every match. Otherwise the set comes
+    from posting blocks and only the page is ranked (``_ranked_prefix``).
     """
     scoring, universe = _dates_as_filters(searcher, gen, q, allowed)
     scoring = with_checked_phrases(searcher, scoring, universe, phrases)
+    if _has_and_or_phrase(scoring):
+        approx = approximate(searcher, scoring, universe)
+        if approx is not None:
+            return scoring, set(approx.scores), None, approx
     if estimate(searcher, scoring) < SCORE_ALL_BELOW or _has_and(scoring):
         scored = all_scored(searcher, scoring, universe)
-        return scoring, {d for _s, d in scored}, scored
-    return scoring, docset(searcher, scoring, universe), None
+        return scoring, {d for _s, d in scored}, scored, None
+    return scoring, docset(searcher, scoring, universe), None, None
 
 
 def _has_and(q: query.Query) -> bool:
     return isinstance(q, query.And) or (not q.is_leaf() and any(_has_and(c) for c in q.children()))
+
+
+def _has_and_or_phrase(q: query.Query) -> bool:
+    return isinstance(q, (query.And, CheckedPhrase)) or (
+        not q.is_leaf() and any(_has_and_or_phrase(c) for c in q.children()))
 
 
 def _dates_as_filters(searcher, gen: _Generation, q: query.Query, allowed: set[int]):
@@ -253,11 +265,13 @@ def _dates_as_filters(searcher, gen: _Generation, q: query.Query, allowed: set[i
 
 def _ranked_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int],
                    tier: query.Query | None, sort: str, k: int,
-                   scored: list[tuple[float, int]] | None = None) -> list[tuple[float, int]]:
+                   scored: list[tuple[float, int]] | None = None,
+                   approx: Estimate | None = None) -> list[tuple[float, int]]:
     """The first ``k`` of ``matched`` in the request's order, as (score, docnum).
 
     Relevance: own-text matches (the tier) first, then score, then the newest cable, then
-    docnum; only documents that can reach the top ``k`` are scored (``topk``).
+    docnum; only documents that can reach the top ``k`` are scored (``topk``, choosing them
+    by ``approx`` when given).
     ``date`` / ``-date``: the cable's creation date, then score, then docnum; only the
     documents up to the k-th date (ties included) are scored.
     """
@@ -280,7 +294,7 @@ def _ranked_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int]
             need = k - len(out)
             if need <= 0:
                 break
-            top = top_scored(searcher, q, group, need)
+            top = top_scored(searcher, q, group, need, approx)
             top.sort(key=_order_key(sort, created))
             out.extend(top[:need])
         return out
@@ -293,7 +307,7 @@ def _ranked_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int]
     if k < len(matched):
         cut = date_order(heapq.nsmallest(k, matched, key=date_order)[-1])
         chosen = {d for d in matched if date_order(d) <= cut}
-    scored = top_scored(searcher, q, chosen, len(chosen))
+    scored = top_scored(searcher, q, chosen, len(chosen), approx)
     scored.sort(key=_order_key(sort, created))
     return scored[:k]
 
@@ -337,11 +351,12 @@ def _per_cable(ranked: list[tuple[float, int]], refids: list[str]) -> list[tuple
 
 def _per_cable_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int],
                       tier, sort: str, k: int, refids: list[str],
-                      scored: list[tuple[float, int]] | None) -> list[tuple[float, int]]:
+                      scored: list[tuple[float, int]] | None,
+                      approx: Estimate | None) -> list[tuple[float, int]]:
     """The best paragraphs of the first ``k`` cables: ranks longer prefixes until enough."""
     size = max(4 * k, 40)
     while True:
-        ranked = _ranked_prefix(searcher, gen, q, matched, tier, sort, size, scored)
+        ranked = _ranked_prefix(searcher, gen, q, matched, tier, sort, size, scored, approx)
         best = _per_cable(ranked, refids)
         if len(best) >= k or len(ranked) < size:
             return best[:k]
@@ -394,7 +409,8 @@ def _hits(searcher, page: list[tuple[float, int]], compiled: Compiled,
 
 def _result(searcher, gen, request: SearchRequest, compiled: Compiled, q: query.Query,
             matched: set[int], tier: query.Query | None,
-            scored: list[tuple[float, int]] | None = None) -> EngineResult:
+            scored: list[tuple[float, int]] | None = None,
+            approx: Estimate | None = None) -> EngineResult:
     """Total and facets over every match; only the requested page is ranked in full."""
     limit = max(0, min(int(request.limit), MAX_LIMIT))
     page = max(1, int(request.page))
@@ -407,14 +423,14 @@ def _result(searcher, gen, request: SearchRequest, compiled: Compiled, q: query.
         total = len(counts)
         if request.facets:  # facets count the best paragraph of every cable: rank them all
             ranked = _per_cable(_ranked_prefix(searcher, gen, q, matched, tier, request.sort,
-                                               len(matched), scored), refids)
+                                               len(matched), scored, approx), refids)
             facet_docs = [d for _s, d in ranked]
         else:
             ranked = _per_cable_prefix(searcher, gen, q, matched, tier, request.sort, k, refids,
-                                       scored)
+                                       scored, approx)
     else:
         total = len(matched)
-        ranked = _ranked_prefix(searcher, gen, q, matched, tier, request.sort, k, scored)
+        ranked = _ranked_prefix(searcher, gen, q, matched, tier, request.sort, k, scored, approx)
     window = ranked[(page - 1) * limit: page * limit]
     facets = _facets(searcher, gen, list(request.facets), facet_docs) if request.facets else {}
     return EngineResult(total=total, hits=_hits(searcher, window, compiled, counts),
@@ -432,10 +448,10 @@ def search(index, request: SearchRequest) -> EngineResult:
     compiled = compile_query(parsed, searcher, gen.keywords(searcher.reader()))
     allowed = allowed_docs(searcher, gen, request)
     phrases: dict = {}  # each phrase's positions are checked once, for query and tier
-    scoring, matched, scored = _matching(searcher, gen, compiled.query, allowed, phrases)
+    scoring, matched, scored, approx = _matching(searcher, gen, compiled.query, allowed, phrases)
     tier = with_checked_phrases(searcher, compiled.tier, matched, phrases) \
         if compiled.tier is not None else None
-    result = _result(searcher, gen, request, compiled, scoring, matched, tier, scored)
+    result = _result(searcher, gen, request, compiled, scoring, matched, tier, scored, approx)
     if result.total < SUGGEST_BELOW:
         def count(text: str) -> int:
             again = compile_query(parse_query(text), searcher, gen.keywords(searcher.reader()))

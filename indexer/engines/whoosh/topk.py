@@ -10,10 +10,11 @@ and the caller breaks the ties. The scores are Whoosh's own (same matchers, same
 from __future__ import annotations
 
 from bisect import bisect_left
-from heapq import heappush, heapreplace
+from heapq import heappush, heapreplace, nlargest
 
 from whoosh import collectors, matching, query
 
+from .approx import Estimate, exact_scores, near_top
 from .postings import OnlyIds
 
 
@@ -37,15 +38,21 @@ class TopWithTies(collectors.ScoredCollector):
 
     def set_subsearcher(self, subsearcher, offset) -> None:
         # The matcher visits only this segment's allowed documents, skipping to each one
-        # (an AND or a phrase otherwise steps through every document of its rarest part).
-        super().set_subsearcher(subsearcher, offset)
+        # (an AND or a phrase otherwise steps through every document of its rarest part);
+        # a segment without any is not even set up.
         if not self.skip_to_allowed:
+            super().set_subsearcher(subsearcher, offset)
             return
         ordered = self.ordered
         start = bisect_left(ordered, offset)
         end = bisect_left(ordered, offset + subsearcher.doc_count_all(), start)
+        if start == end:
+            self.subsearcher, self.offset = subsearcher, offset
+            self.matcher = matching.NullMatcher()
+            return
+        super().set_subsearcher(subsearcher, offset)
         local = [d - offset for d in ordered[start:end]] if offset else ordered[start:end]
-        self.matcher = OnlyIds(self.matcher, local) if local else matching.NullMatcher()
+        self.matcher = OnlyIds(self.matcher, local)
 
     def _use_block_quality(self) -> bool:
         return self.matcher.supports_block_quality()
@@ -101,11 +108,22 @@ class TopWithTies(collectors.ScoredCollector):
         return [item for item in self.found if item[0] >= kth]
 
 
-def top_scored(searcher, q: query.Query, allow: set[int], k: int) -> list[tuple[float, int]]:
+def top_scored(searcher, q: query.Query, allow: set[int], k: int,
+               estimate: Estimate | None = None) -> list[tuple[float, int]]:
     """(score, docnum) of at least the top ``k`` of ``allow`` by score, all ties at the cut
-    included, in no particular order. ``allow`` must hold only documents matching ``q``."""
+    included, in no particular order. ``allow`` must hold only documents matching ``q``.
+
+    ``estimate``: what ``approx.approximate`` read of ``q``'s matches; then only the
+    documents whose estimate may reach the top ``k`` are totalled, as Whoosh totals them.
+    """
     if k <= 0 or not allow or q is query.NullQuery:
         return []
+    if estimate is not None:
+        scored = exact_scores(searcher, q, near_top(estimate.scores, allow, k), estimate)
+        if len(scored) <= k:
+            return scored
+        kth = nlargest(k, (score for score, _d in scored))[-1]
+        return [item for item in scored if item[0] >= kth]
     collector = TopWithTies(min(k, len(allow)), allow)
     searcher.search_with_collector(q, collector)
     return collector.results()

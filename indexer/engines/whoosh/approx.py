@@ -1,0 +1,302 @@
+"""Whoosh's scores computed from posting blocks, without stepping its matchers.
+
+Scoring a document through Whoosh's matcher tree costs a few Python calls per posting and
+per tree node, and a large AND or phrase has thousands of matches of which only the page is
+shown. Here the same BM25F function is applied to the same weights and field lengths, read
+a block at a time, for every match (``approximate``): the result is the set the query
+matches, each term's score in each document (bit for bit Whoosh's: the same function of
+the same numbers), and each document's total up to the order of the additions (a relative
+error far below ``MARGIN``), which is enough to choose the documents that may reach the
+page (``near_top``). Those few are then totalled exactly as Whoosh's matcher tree adds
+them in their segment (``exact_scores``): the tree is built by Whoosh's own rules (its
+weighted and binary trees, its choice of OR matcher), so the sums are Whoosh's to the bit.
+
+Supported: terms (BM25F, or weight-only fields), OR, AND, AND NOT and checked phrases, with
+boosts; anything else gives None and the caller scores the usual way.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left, bisect_right
+from typing import Any
+
+from whoosh import query, scoring
+from whoosh.util import make_binary_tree, make_weighted_tree
+
+from .patches import _LENGTH_OF_BYTE, _length_bytes
+from .postings import WEIGHT, CheckedPhrase, docset, estimate, term_items
+
+MARGIN = 1e-6  # relative: estimates within this of the k-th may still tie it exactly
+
+
+class Estimate:
+    """Every match of a query: ``scores`` (docnum -> total within ``MARGIN``) and
+    ``leaves`` ((field, term bytes) -> docnum -> that term's exact score)."""
+
+    def __init__(self, scores: dict[int, float], leaves: dict[tuple[str, bytes], dict[int, float]]
+                 ) -> None:
+        self.scores = scores
+        self.leaves = leaves
+
+
+def approximate(searcher, q: query.Query, universe: set[int]) -> Estimate | None:
+    """The documents of ``universe`` matching ``q`` and their estimated scores; None
+    when ``q`` has a part this cannot score (the caller then lets Whoosh score)."""
+    weighting = searcher.weighting
+    if type(weighting) is not scoring.BM25F or not _supported(searcher, q):
+        return None
+    ctx = _Context(searcher, weighting)
+    return Estimate(_scores(ctx, q, universe), ctx.leaves)
+
+
+def near_top(approx: dict[int, float], docs: set[int], k: int) -> set[int]:
+    """The documents of ``docs`` that may be among the ``k`` best by exact score, ties at
+    the k-th included: every one whose estimate comes within twice ``MARGIN`` of the k-th
+    best estimate (each estimate is within ``MARGIN`` of its exact score)."""
+    if k >= len(docs):
+        return set(docs)
+    values = [approx[d] for d in docs]
+    values.sort(reverse=True)  # in C: faster than heapq.nlargest's Python loop
+    kth = values[k - 1]
+    cut = kth - 2 * (abs(kth) * MARGIN + 1e-9)
+    return {d for d in docs if approx[d] >= cut}
+
+
+def _supported(searcher, q: query.Query) -> bool:
+    if isinstance(q, CheckedPhrase):
+        return q.weights is not None and q.fieldname in searcher.schema
+    if isinstance(q, query.Term):
+        return q.fieldname in searcher.schema
+    if isinstance(q, query.Or):
+        return not q.scale and not q.minmatch and all(_supported(searcher, c) for c in q)
+    if isinstance(q, query.And):
+        return all(_supported(searcher, c) for c in q)
+    if isinstance(q, query.AndNot):
+        return _supported(searcher, q.a)  # its score is the positive part's
+    return q is query.NullQuery
+
+
+class _Context:
+    """What BM25F needs besides a posting: top-level statistics, per-segment lengths."""
+
+    def __init__(self, searcher, weighting: scoring.BM25F) -> None:
+        self.searcher = searcher
+        self.weighting = weighting
+        self.segments = [(offset, offset + sub.doc_count_all(), sub.reader())
+                         for sub, offset in searcher.leaf_searchers()]
+        self.lengths: dict[str, list[Any]] = {}  # per segment: its length bytes
+        self.leaves: dict[tuple[str, bytes], dict[int, float]] = {}
+
+    def leaf(self, fieldname: str, btext: bytes, weights: dict[int, float]) -> dict[int, float]:
+        """The term's exact score in each document of ``weights`` (also kept in leaves)."""
+        score = self.term_scorer(fieldname, btext)
+        scores = {d: score(d, w) for d, w in weights.items()}
+        self.leaves.setdefault((fieldname, btext), {}).update(scores)
+        return scores
+
+    def term_scorer(self, fieldname: str, btext: bytes):
+        """score(docnum, weight) as Whoosh's scorer for the term computes it."""
+        searcher = self.searcher
+        if not searcher.schema[fieldname].scorable:  # Whoosh's WeightScorer
+            return lambda docnum, weight: weight
+        idf = searcher.idf(fieldname, btext)
+        avgfl = searcher.avg_field_length(fieldname) or 1
+        w = self.weighting
+        B = w._field_B.get(fieldname, w.B)
+        K1 = w.K1
+        length = self.length_of(fieldname)
+
+        def score(docnum: int, weight: float) -> float:
+            return scoring.bm25(idf, weight, length(docnum), avgfl, B, K1)
+        return score
+
+    def length_of(self, fieldname: str):
+        """docnum -> the field's length as Whoosh's scorer reads it (1 when unknown)."""
+        if fieldname not in self.lengths:
+            self.lengths[fieldname] = [_length_bytes(reader._perdoc, fieldname)
+                                       for _start, _end, reader in self.segments]
+        columns = self.lengths[fieldname]
+        starts = [start for start, _end, _reader in self.segments]
+
+        def length(docnum: int) -> float:
+            segment = bisect_right(starts, docnum) - 1
+            data = columns[segment]
+            local = docnum - starts[segment]
+            if data is None or local >= len(data):
+                return 1
+            return _LENGTH_OF_BYTE[data[local]] or 1
+        return length
+
+
+def _scores(ctx: _Context, q: query.Query, universe: set[int]) -> dict[int, float]:
+    if not universe or q is query.NullQuery:
+        return {}
+    if isinstance(q, CheckedPhrase):
+        field = ctx.searcher.schema[q.fieldname]
+        out: dict[int, float] = {}
+        docs = q.docs & universe
+        if not docs:
+            return {}
+        for word in q.words:
+            btext = field.to_bytes(word)
+            weights = q.weights[btext]
+            scores = ctx.leaf(q.fieldname, btext, {d: weights[d] for d in docs})
+            for d in docs:
+                out[d] = out.get(d, 0.0) + scores[d]
+        return _boosted(out, q.boost)
+    if isinstance(q, query.Term):
+        field = ctx.searcher.schema[q.fieldname]
+        btext = field.to_bytes(q.text)
+        if (q.fieldname, btext) not in ctx.searcher.reader():
+            return {}
+        weights = term_items(ctx.searcher, q.fieldname, btext, universe, WEIGHT)
+        return _boosted(ctx.leaf(q.fieldname, btext, weights), q.boost)
+    if isinstance(q, query.Or):
+        out = {}
+        for child in q.subqueries:
+            for d, s in _scores(ctx, child, universe).items():
+                out[d] = out.get(d, 0.0) + s
+        return _boosted(out, q.boost)
+    if isinstance(q, query.And):
+        out = {}
+        candidates = universe
+        for child in sorted(q.subqueries, key=lambda c: estimate(ctx.searcher, c)):
+            part = _scores(ctx, child, candidates)
+            out = {d: out.get(d, 0.0) + s for d, s in part.items()}
+            candidates = set(part)
+            if not candidates:
+                return {}
+        return _boosted(out, q.boost)
+    if isinstance(q, query.AndNot):
+        positive = _scores(ctx, q.a, universe)
+        excluded = docset(ctx.searcher, q.b, set(positive))
+        return {d: s for d, s in positive.items() if d not in excluded}
+    raise TypeError(f"cannot estimate {q!r}")  # _supported() is checked first
+
+
+def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
+    if boost != 1.0:
+        return {d: s * boost for d, s in scores.items()}
+    return scores
+
+
+# --- exact totals: Whoosh's matcher tree, rebuilt without its matchers -----------------------
+
+class _Node:
+    """One matcher of the tree Whoosh would build in a segment: ``op`` is what it does with
+    its children's scores. Whoosh compares matchers only to break ties of weight in its
+    weighted trees, and those comparisons all come out False (its matchers define ``<`` and
+    ``==`` by class), so the tie order is the list's: these nodes compare the same way."""
+
+    __slots__ = ("op", "children", "boost", "key")
+
+    def __init__(self, op: str, children=(), boost: float = 1.0, key=None) -> None:
+        self.op, self.children, self.boost, self.key = op, children, boost, key
+
+    def __lt__(self, other) -> bool:
+        return False
+
+    def __eq__(self, other) -> bool:
+        return True
+
+    __hash__ = object.__hash__
+
+
+_NULL = _Node("null")
+
+
+def exact_scores(searcher, q: query.Query, docs: set[int], estimate: Estimate
+                 ) -> list[tuple[float, int]]:
+    """(score, docnum) of each of ``docs`` (matches of ``q`` that ``approximate`` read), the
+    score added up as Whoosh's matcher for ``q`` in the document's segment adds it."""
+    ordered = sorted(docs)
+    out: list[tuple[float, int]] = []
+    for sub, offset in searcher.leaf_searchers():
+        start = bisect_left(ordered, offset)
+        end = bisect_left(ordered, offset + sub.doc_count_all(), start)
+        if start == end:
+            continue
+        tree = _tree(sub, q)
+        for docnum in ordered[start:end]:
+            score = _total(tree, docnum, estimate.leaves)
+            if score is None:
+                raise ValueError(f"document {docnum} does not match {q!r}")
+            out.append((score, docnum))
+    return out
+
+
+def _tree(sub, q: query.Query) -> _Node:
+    """The shape of ``q.matcher(sub, context)`` (Whoosh 2.7.4, a search context that does
+    not need the current match, as collectors have), as far as scores are concerned."""
+    reader = sub.reader()
+    if isinstance(q, CheckedPhrase):
+        field = sub.schema[q.fieldname]
+        words = [field.to_bytes(w) for w in q.words]
+        if not q.docs_by_segment.get(id(sub)) or any((q.fieldname, w) not in reader
+                                                      for w in words):
+            return _NULL
+        leaves = [_Node("leaf", key=(q.fieldname, w)) for w in words]
+        node = _Node("only", (make_binary_tree(lambda a, b: _Node("and", (a, b)), leaves),),
+                     key=q.docs)
+        return _Node("boost", (node,), q.boost) if q.boost != 1.0 else node
+    if isinstance(q, query.Term):
+        field = sub.schema[q.fieldname]
+        btext = field.to_bytes(q.text)
+        if (q.fieldname, btext) not in reader:
+            return _NULL
+        node = _Node("leaf", key=(q.fieldname, btext))
+        return _Node("boost", (node,), q.boost) if q.boost != 1.0 else node
+    if isinstance(q, query.AndNot):
+        return _Node("first", (_tree(sub, q.a), _tree(sub, q.b)))
+    if q is query.NullQuery:
+        return _NULL
+    subs = q.subqueries
+    if not subs:
+        return _NULL
+    if len(subs) == 1:  # CompoundQuery.matcher: the only child's matcher, boost unused
+        return _tree(sub, subs[0])
+    children = [_tree(sub, c) for c in subs]
+    if isinstance(q, query.And):
+        node = make_weighted_tree(lambda a, b: _Node("and", (a, b)),
+                                  [(0 - c.estimate_size(reader), m)
+                                   for c, m in zip(subs, children)])
+    elif len(subs) < query.Or.TOO_MANY_CLAUSES and (len(subs) == 2
+                                                    or sub.doc_count_all() > 5000):
+        node = make_weighted_tree(lambda a, b: _Node("or", (a, b)),
+                                  [(c.estimate_size(reader), m) for c, m in zip(subs, children)])
+    else:  # Whoosh's PreloadedOr: an array adding each child's score times the boost in turn
+        return _Node("array", tuple(children), q.boost)
+    return _Node("boost", (node,), q.boost) if q.boost != 1.0 else node
+
+
+def _total(node: _Node, docnum: int, leaves: dict) -> float | None:
+    """The node's score for the document, None where its matcher would not match it."""
+    op = node.op
+    if op == "leaf":
+        return leaves.get(node.key, {}).get(docnum)
+    if op == "and":
+        a = _total(node.children[0], docnum, leaves)
+        b = _total(node.children[1], docnum, leaves)
+        return None if a is None or b is None else a + b
+    if op == "or":
+        a = _total(node.children[0], docnum, leaves)
+        b = _total(node.children[1], docnum, leaves)
+        if a is None:
+            return b
+        return a if b is None else a + b
+    if op == "boost":
+        a = _total(node.children[0], docnum, leaves)
+        return None if a is None else a * node.boost
+    if op == "only":  # a checked phrase: its words' scores, in its documents only
+        return _total(node.children[0], docnum, leaves) if docnum in node.key else None
+    if op == "first":
+        return _total(node.children[0], docnum, leaves)
+    if op == "array":
+        total, found = 0.0, False
+        for child in node.children:
+            a = _total(child, docnum, leaves)
+            if a is not None:
+                total += a * node.boost
+                found = True
+        return total if found else None
+    return None  # null
