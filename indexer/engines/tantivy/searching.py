@@ -42,6 +42,8 @@ SUGGEST_BELOW = 3
 MAX_LIMIT = 1000
 SIMILAR_TERMS = 12
 TIE_SLACK = 20
+COUNTING_TIE_SLACK = 250
+MEMBER_BATCH = 16
 MAX_TIE_FETCH = 20_000  # beyond it, ties at the page edge are ordered approximately
 MAX_BUCKETS = 60_000
 _ANALYZER = stemming_analyzer()
@@ -122,8 +124,12 @@ def _where(address) -> tuple[int, int]:
 def _closed_prefix(searcher, q, want: int, counting: bool) -> tuple[list[Item], int | None]:
     """Matches of ``q`` by score: every match scoring at least the ``want``-th best (all of
     them when fewer; beyond MAX_TIE_FETCH extra ties, approximately), and, when
-    ``counting``, the number of matches."""
-    limit = want + TIE_SLACK
+    ``counting``, the number of matches.
+
+    A counting pass visits and scores every match whatever the limit, so it asks for a
+    wide slack at once: a run of equal scores (the same paragraph in many cables) then
+    needs no second pass over every match."""
+    limit = want + (COUNTING_TIE_SLACK if counting else TIE_SLACK)
     total = None
     while True:
         result = searcher.search(q, limit, count=counting and total is None)
@@ -172,7 +178,8 @@ def _newest_first(value: int | None) -> float:
 
 
 def _members(searcher, schema, q, items: list[Item]) -> set[tuple[int, int]]:
-    """Which of ``items`` match ``q`` (one small search, restricted to their doc_keys)."""
+    """Which of ``items`` match ``q`` (one small search, restricted to their doc_keys; each
+    key is looked up in every segment's term dictionary, so callers ask for few)."""
     if not items:
         return set()
     keys = searcher.fast_field_values("doc_key", [a for _s, a in items])
@@ -180,6 +187,26 @@ def _members(searcher, schema, q, items: list[Item]) -> set[tuple[int, int]]:
     found = searcher.search(Q.boolean_query([(Occur.Must, zero(q)), (Occur.Must, only)]),
                             len(items), count=False).hits
     return {_where(a) for _s, a in found}
+
+
+def _split_by_tier(searcher, schema, tier, ordered: list[Item],
+                   need: int) -> tuple[list[Item], list[Item]]:
+    """The tier members among ``ordered`` (in its order) and the others.
+
+    Membership is checked a batch at a time in rank order, and stops once ``need`` members
+    are found: those are the first ``need`` members whatever the rest hold. ``rest`` is
+    complete only when every item was checked (callers use it only then)."""
+    own: list[Item] = []
+    rest: list[Item] = []
+    start, batch = 0, max(need, MEMBER_BATCH)
+    while start < len(ordered) and len(own) < need:
+        chunk = ordered[start:start + batch]
+        inside = _members(searcher, schema, tier, chunk)
+        for item in chunk:
+            (own if _where(item[1]) in inside else rest).append(item)
+        start += len(chunk)
+        batch *= 2
+    return own, rest
 
 
 def _rank(searcher, schema, main, tier, sort: str, need: int) -> tuple[list[Item], int]:
@@ -198,14 +225,13 @@ def _by_relevance(searcher, schema, main, tier, need: int) -> tuple[list[Item], 
     usual case: a word scores most in the paragraph's own text), those are the page.
     Otherwise the tier and the rest are ranked apart."""
     items, total = _closed_prefix(searcher, main, need, counting=True)
+    ordered = _ties_newest_first(searcher, items)
     if tier is None:
-        return _ties_newest_first(searcher, items)[:need], total
-    first = _members(searcher, schema, tier, items)
-    own = [it for it in items if _where(it[1]) in first]
+        return ordered[:need], total
+    own, rest = _split_by_tier(searcher, schema, tier, ordered, need)
     if len(own) >= need or len(items) >= total:
-        rest = [it for it in items if _where(it[1]) not in first]
-        ranked = _ties_newest_first(searcher, own) + _ties_newest_first(searcher, rest)
-        return ranked[:need], total
+        # ``own`` and ``rest`` keep the order of ``ordered``: score, then newest cable
+        return (own + rest)[:need], total
     ranked: list[Item] = []
     for part in (Q.boolean_query([(Occur.Must, main), (Occur.Must, zero(tier))]),
                  Q.boolean_query([(Occur.Must, main), (Occur.MustNot, tier)])):
