@@ -31,12 +31,35 @@ MARGIN = 1e-6  # relative: estimates within this of the k-th may still tie it ex
 
 class Estimate:
     """Every match of a query: ``scores`` (docnum -> total within ``MARGIN``) and
-    ``leaves`` ((field, term bytes) -> docnum -> that term's exact score)."""
+    ``leaves`` ((field, term bytes) -> docnum -> that term's exact score); ``terms``: the
+    leaves read as terms (each holds every match holding the term)."""
 
-    def __init__(self, scores: dict[int, float], leaves: dict[tuple[str, bytes], dict[int, float]]
-                 ) -> None:
+    def __init__(self, scores: dict[int, float], leaves: dict[tuple[str, bytes], dict[int, float]],
+                 terms: set[tuple[str, bytes]]) -> None:
         self.scores = scores
         self.leaves = leaves
+        self.terms = terms
+
+    def matching(self, searcher, q: query.Query, docs: set[int]) -> set[int] | None:
+        """The documents of ``docs`` (matches) that ``q`` matches, from what was read; None
+        when ``q`` needs a term that was not read as a term (or is not a plain AND/OR)."""
+        if isinstance(q, CheckedPhrase):
+            return q.docs & docs
+        if isinstance(q, query.Term):
+            if q.fieldname not in searcher.schema:
+                return None
+            key = (q.fieldname, searcher.schema[q.fieldname].to_bytes(q.text))
+            if key not in self.terms:
+                return None
+            return docs.intersection(self.leaves.get(key, ()))
+        if isinstance(q, (query.Or, query.And)):
+            parts = [self.matching(searcher, c, docs) for c in q.subqueries]
+            if any(p is None for p in parts):
+                return None
+            if not parts:
+                return set()
+            return set.union(*parts) if isinstance(q, query.Or) else set.intersection(*parts)
+        return None
 
 
 def approximate(searcher, q: query.Query, universe: set[int]) -> Estimate | None:
@@ -46,7 +69,10 @@ def approximate(searcher, q: query.Query, universe: set[int]) -> Estimate | None
     if type(weighting) is not scoring.BM25F or not _supported(searcher, q):
         return None
     ctx = _Context(searcher, weighting)
-    return Estimate(_scores(ctx, q, universe), ctx.leaves)
+    matched = _matches(ctx, q, universe)
+    for key, weights in ctx.weights.items():  # BM25F only where the query matched
+        ctx.leaf(key, {d: w for d, w in weights.items() if d in matched})
+    return Estimate(_totals(ctx, q, matched), ctx.leaves, ctx.terms)
 
 
 def near_top(approx: dict[int, float], docs: set[int], k: int) -> set[int]:
@@ -85,14 +111,17 @@ class _Context:
         self.segments = [(offset, offset + sub.doc_count_all(), sub.reader())
                          for sub, offset in searcher.leaf_searchers()]
         self.lengths: dict[str, list[Any]] = {}  # per segment: its length bytes
-        self.leaves: dict[tuple[str, bytes], dict[int, float]] = {}
+        self.weights: dict[tuple[str, bytes], dict[int, float]] = {}  # as read
+        self.terms: set[tuple[str, bytes]] = set()  # read as terms
+        self.leaves: dict[tuple[str, bytes], dict[int, float]] = {}  # scores, matches only
 
-    def leaf(self, fieldname: str, btext: bytes, weights: dict[int, float]) -> dict[int, float]:
-        """The term's exact score in each document of ``weights`` (also kept in leaves)."""
-        score = self.term_scorer(fieldname, btext)
-        scores = {d: score(d, w) for d, w in weights.items()}
-        self.leaves.setdefault((fieldname, btext), {}).update(scores)
-        return scores
+    def read(self, key: tuple[str, bytes], weights: dict[int, float]) -> None:
+        self.weights.setdefault(key, {}).update(weights)
+
+    def leaf(self, key: tuple[str, bytes], weights: dict[int, float]) -> None:
+        """The term's exact score in each document of ``weights``."""
+        score = self.term_scorer(*key)
+        self.leaves[key] = {d: score(d, w) for d, w in weights.items()}
 
     def term_scorer(self, fieldname: str, btext: bytes):
         """score(docnum, weight) as Whoosh's scorer for the term computes it."""
@@ -128,50 +157,85 @@ class _Context:
         return length
 
 
-def _scores(ctx: _Context, q: query.Query, universe: set[int]) -> dict[int, float]:
+def _matches(ctx: _Context, q: query.Query, universe: set[int]) -> set[int]:
+    """The documents of ``universe`` matching ``q``, keeping every weight read. Every term
+    is read over a superset of the final matches, so a match missing from a term's weights
+    does not hold the term (a phrase's words: only where the phrase stands)."""
     if not universe or q is query.NullQuery:
-        return {}
+        return set()
     if isinstance(q, CheckedPhrase):
         field = ctx.searcher.schema[q.fieldname]
-        out: dict[int, float] = {}
         docs = q.docs & universe
         if not docs:
-            return {}
+            return docs
         for word in q.words:
             btext = field.to_bytes(word)
             weights = q.weights[btext]
-            scores = ctx.leaf(q.fieldname, btext, {d: weights[d] for d in docs})
-            for d in docs:
-                out[d] = out.get(d, 0.0) + scores[d]
+            ctx.read((q.fieldname, btext), {d: weights[d] for d in docs})
+        return docs
+    if isinstance(q, query.Term):
+        btext = ctx.searcher.schema[q.fieldname].to_bytes(q.text)
+        if (q.fieldname, btext) not in ctx.searcher.reader():
+            return set()
+        weights = term_items(ctx.searcher, q.fieldname, btext, universe, WEIGHT)
+        ctx.read((q.fieldname, btext), weights)
+        ctx.terms.add((q.fieldname, btext))
+        return set(weights)
+    if isinstance(q, query.Or):
+        out: set[int] = set()
+        for child in q.subqueries:
+            out |= _matches(ctx, child, universe)
+        return out
+    if isinstance(q, query.And):
+        candidates = universe
+        for child in sorted(q.subqueries, key=lambda c: estimate(ctx.searcher, c)):
+            candidates = _matches(ctx, child, candidates)
+            if not candidates:
+                break
+        return candidates
+    if isinstance(q, query.AndNot):
+        positive = _matches(ctx, q.a, universe)
+        return positive - docset(ctx.searcher, q.b, positive)
+    raise TypeError(f"cannot estimate {q!r}")  # _supported() is checked first
+
+
+def _totals(ctx: _Context, q: query.Query, docs: set[int]) -> dict[int, float]:
+    """Per document of ``docs`` (matches of the whole query) matching ``q``, its score up
+    to the order of additions."""
+    if not docs or q is query.NullQuery:
+        return {}
+    if isinstance(q, CheckedPhrase):
+        field = ctx.searcher.schema[q.fieldname]
+        mine = q.docs & docs
+        if not mine:
+            return {}
+        out: dict[int, float] = dict.fromkeys(mine, 0.0)
+        for word in q.words:
+            scores = ctx.leaves[(q.fieldname, field.to_bytes(word))]
+            for d in mine:
+                out[d] += scores[d]
         return _boosted(out, q.boost)
     if isinstance(q, query.Term):
-        field = ctx.searcher.schema[q.fieldname]
-        btext = field.to_bytes(q.text)
-        if (q.fieldname, btext) not in ctx.searcher.reader():
-            return {}
-        weights = term_items(ctx.searcher, q.fieldname, btext, universe, WEIGHT)
-        return _boosted(ctx.leaf(q.fieldname, btext, weights), q.boost)
+        key = (q.fieldname, ctx.searcher.schema[q.fieldname].to_bytes(q.text))
+        scores = ctx.leaves.get(key, {})
+        return _boosted({d: s for d, s in scores.items() if d in docs}, q.boost)
     if isinstance(q, query.Or):
         out = {}
         for child in q.subqueries:
-            for d, s in _scores(ctx, child, universe).items():
+            for d, s in _totals(ctx, child, docs).items():
                 out[d] = out.get(d, 0.0) + s
         return _boosted(out, q.boost)
     if isinstance(q, query.And):
         out = {}
-        candidates = universe
-        for child in sorted(q.subqueries, key=lambda c: estimate(ctx.searcher, c)):
-            part = _scores(ctx, child, candidates)
-            out = {d: out.get(d, 0.0) + s for d, s in part.items()}
-            candidates = set(part)
-            if not candidates:
-                return {}
+        for i, child in enumerate(q.subqueries):
+            part = _totals(ctx, child, docs)
+            out = part if i == 0 else {d: s + part[d] for d, s in out.items() if d in part}
         return _boosted(out, q.boost)
     if isinstance(q, query.AndNot):
-        positive = _scores(ctx, q.a, universe)
+        positive = _totals(ctx, q.a, docs)
         excluded = docset(ctx.searcher, q.b, set(positive))
         return {d: s for d, s in positive.items() if d not in excluded}
-    raise TypeError(f"cannot estimate {q!r}")  # _supported() is checked first
+    raise TypeError(f"cannot estimate {q!r}")
 
 
 def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:

@@ -53,15 +53,26 @@ def docset(searcher, q: query.Query, universe: set[int]) -> set[int]:
     return _skip_through(searcher, q, universe)
 
 
+def doc_frequency(searcher, fieldname: str, text) -> int:
+    """The reader's doc_frequency, remembered by the searcher (a new commit gives a new
+    searcher): Whoosh looks it up in every segment on every call."""
+    cache = searcher.__dict__.setdefault("_cablesearch_doc_frequency", {})
+    key = (fieldname, text)
+    found = cache.get(key)
+    if found is None:
+        found = cache[key] = searcher.reader().doc_frequency(fieldname, text)
+    return found
+
+
 def estimate(searcher, q: query.Query) -> float:
     """About how many documents ``q`` matches (an AND starts from its smallest part)."""
     reader = searcher.reader()
     if isinstance(q, query.Term):
-        return reader.doc_frequency(q.fieldname, q.text)
+        return doc_frequency(searcher, q.fieldname, q.text)
     if isinstance(q, CheckedPhrase):
         return len(q.docs)
     if isinstance(q, query.Phrase):
-        return min((reader.doc_frequency(q.fieldname, w) for w in q.words), default=0)
+        return min((doc_frequency(searcher, q.fieldname, w) for w in q.words), default=0)
     if isinstance(q, query.Or):
         return sum(estimate(searcher, c) for c in q.subqueries)
     if isinstance(q, query.And):
@@ -78,7 +89,7 @@ def term_docs(searcher, fieldname: str, text, universe: set[int]) -> set[int]:
     reader = searcher.reader()
     if (fieldname, text) not in reader:
         return set()
-    if len(universe) >= reader.doc_frequency(fieldname, text):
+    if len(universe) >= doc_frequency(searcher, fieldname, text):
         ids: list[int] = []
         for subsearcher, offset in searcher.leaf_searchers():
             matcher = _postings(subsearcher, fieldname, text)
@@ -98,6 +109,8 @@ def term_values(searcher, fieldname: str, text, candidates: Iterable[int], value
 
 
 PRESENCE, VALUE, WEIGHT, WEIGHT_AND_VALUE = "presence", "value", "weight", "weight+value"
+# One candidate per this many postings (blocks hold 128) or more: every block is read.
+WHOLE_READ_RATIO = 16
 
 
 def term_items(searcher, fieldname: str, text, candidates: Iterable[int], what: str
@@ -111,20 +124,24 @@ def term_items(searcher, fieldname: str, text, candidates: Iterable[int], what: 
     out: dict[int, Any] = {}
     if not isinstance(candidates, (set, frozenset)):
         candidates = set(candidates)
-    whole = len(candidates) >= searcher.reader().doc_frequency(fieldname, text)
+    # Candidates spread over nearly every block: decoding every block costs about the same
+    # and spares a search per candidate.
+    whole = len(candidates) * WHOLE_READ_RATIO >= doc_frequency(searcher, fieldname, text)
     segments = (((sub, offset, None) for sub, offset in searcher.leaf_searchers()) if whole
                 else _by_segment(searcher, candidates))
     for subsearcher, offset, local in segments:
         matcher = _postings(subsearcher, fieldname, text)
         if matcher is None:
             continue
-        if local is None:  # most postings are wanted: read every block, no per-candidate search
-            for docnum, item in _all_items(matcher, what):
-                if docnum + offset in candidates:
-                    out[docnum + offset] = item
+        if local is None:  # read every block, no per-candidate search
+            for ids, items in _all_blocks(matcher, what):
+                out.update(zip([d + offset for d in ids] if offset else ids, items))
             continue
         for docnum, item in _probe(matcher, local, what):
             out[docnum + offset] = item
+    if whole:  # whole blocks were taken: drop the postings of documents not asked for
+        for docnum in out.keys() - candidates:
+            del out[docnum]
     return out
 
 
@@ -164,15 +181,16 @@ def _item(matcher, what: str):
     return matcher.weight(), matcher.value()
 
 
-def _all_items(matcher, what: str):
-    """(docnum, item) for every posting of one segment's matcher."""
+def _all_blocks(matcher, what: str):
+    """(ids, items) of every block of one segment's matcher (generic matchers: one posting
+    at a time)."""
     if not isinstance(matcher, W3LeafMatcher):
         while matcher.is_active():
-            yield matcher.id(), _item(matcher, what)
+            yield (matcher.id(),), (_item(matcher, what),)
             matcher.next()
         return
     while matcher.is_active():
-        yield from zip(_block_ids(matcher), _block_items(matcher, what))
+        yield _block_ids(matcher), _block_items(matcher, what)
         matcher._next_block()
 
 
@@ -273,7 +291,7 @@ def phrase_matches(searcher, q: query.Phrase, universe: set[int]
     words = [field.to_bytes(w) for w in q.words]
     if any((q.fieldname, w) not in reader for w in words):
         return set(), {}
-    order = sorted(set(words), key=lambda w: reader.doc_frequency(q.fieldname, w))
+    order = sorted(set(words), key=lambda w: doc_frequency(searcher, q.fieldname, w))
     postings: dict[bytes, dict[int, tuple[float, bytes]]] = {}
     candidates: set[int] = universe
     for word in order:
@@ -282,12 +300,15 @@ def phrase_matches(searcher, q: query.Phrase, universe: set[int]
         postings[word] = term_items(searcher, q.fieldname, word, candidates, WEIGHT_AND_VALUE)
         candidates = candidates.intersection(postings[word])
     decode = _positions_decoder(field.format)
+    first, later = postings[words[0]], list(enumerate((postings[w] for w in words[1:]), 1))
     found: set[int] = set()
     for docnum in candidates:
-        first = decode(postings[words[0]][docnum][1])
-        later = [set(decode(postings[w][docnum][1])) for w in words[1:]]
-        if any(all(p + i in positions for i, positions in enumerate(later, 1))
-               for p in first):
+        starts = set(decode(first[docnum][1]))  # where the phrase may start
+        for i, word_postings in later:
+            starts.intersection_update([p - i for p in decode(word_postings[docnum][1])])
+            if not starts:
+                break
+        else:
             found.add(docnum)
     weights = {w: {d: postings[w][d][0] for d in found} for w in postings}
     return found, weights
@@ -295,14 +316,14 @@ def phrase_matches(searcher, q: query.Phrase, universe: set[int]
 
 def _positions_decoder(fmt):
     """``fmt.decoder("positions")``; for Whoosh's ``Positions`` the same decoding with the
-    deltas summed in C."""
+    deltas summed in C (an iterable of positions)."""
     if type(fmt) is not formats.Positions:
         return fmt.decoder("positions")
 
-    def decode(value: bytes) -> list[int]:
-        if not value.endswith(b"."):
-            value += b"."
-        return list(accumulate(pickle.loads(value[4:])))
+    loads = pickle.loads
+
+    def decode(value: bytes):
+        return accumulate(loads(value[4:] if value[-1:] == b"." else value[4:] + b"."))
     return decode
 
 

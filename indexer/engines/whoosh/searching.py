@@ -34,7 +34,7 @@ from ..querylang import parse_query
 from .compile import Compiled, KeywordValues, compile_query
 from .highlight import match_spans, snippet
 from .approx import Estimate, approximate
-from .postings import CheckedPhrase, docset, estimate, with_checked_phrases
+from .postings import docset, estimate, with_checked_phrases
 from .schema import KIND_PARAGRAPH
 from .suggest import suggest
 from .topk import all_scored, top_scored
@@ -219,21 +219,21 @@ SCORE_ALL_BELOW = 3000  # matches (estimated) below which one pass scoring all i
 def _matching(searcher, gen: _Generation, q: query.Query, allowed: set[int], phrases: dict):
     """The query to score, the exact set of allowed documents it matches, when it was
     cheaper to score them all in the same pass every match as (score, docnum) (else None),
-    and when the query has an AND or a phrase, every match's estimated score (else None).
+    and, for the queries ``approx`` can score, every match's estimated score (else None).
 
     Date ranges ANDed at the top become a range of the sorted ``created`` column (a range
     scores every document alike, so the ranking is unchanged); phrases are checked once by
-    their positions (``postings.with_checked_phrases``). An AND or a phrase: the set and
-    estimated scores come from posting blocks (``approx``), and Whoosh scores only what may
-    reach the page. Else, few matches: one pass scores every match. Otherwise the set comes
-    from posting blocks and only the page is ranked (``_ranked_prefix``).
+    their positions (``postings.with_checked_phrases``). Words, phrases, AND, OR, AND NOT:
+    the set and estimated scores come from posting blocks (``approx``), and only what may
+    reach the page is totalled, as Whoosh would. Other queries, few matches: Whoosh's
+    matchers score every match in one pass; many: the set comes from posting blocks and
+    only the page is ranked by Whoosh (``_ranked_prefix``).
     """
     scoring, universe = _dates_as_filters(searcher, gen, q, allowed)
     scoring = with_checked_phrases(searcher, scoring, universe, phrases)
-    if _has_and_or_phrase(scoring):
-        approx = approximate(searcher, scoring, universe)
-        if approx is not None:
-            return scoring, set(approx.scores), None, approx
+    approx = approximate(searcher, scoring, universe)
+    if approx is not None:
+        return scoring, set(approx.scores), None, approx
     if estimate(searcher, scoring) < SCORE_ALL_BELOW or _has_and(scoring):
         scored = all_scored(searcher, scoring, universe)
         return scoring, {d for _s, d in scored}, scored, None
@@ -242,11 +242,6 @@ def _matching(searcher, gen: _Generation, q: query.Query, allowed: set[int], phr
 
 def _has_and(q: query.Query) -> bool:
     return isinstance(q, query.And) or (not q.is_leaf() and any(_has_and(c) for c in q.children()))
-
-
-def _has_and_or_phrase(q: query.Query) -> bool:
-    return isinstance(q, (query.And, CheckedPhrase)) or (
-        not q.is_leaf() and any(_has_and_or_phrase(c) for c in q.children()))
 
 
 def _dates_as_filters(searcher, gen: _Generation, q: query.Query, allowed: set[int]):
@@ -281,13 +276,13 @@ def _ranked_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int]
         return []
     created = gen.column(searcher.reader(), "created")
     if scored is not None:  # every match is scored already: order them, keep k
-        first = docset(searcher, tier, matched) if tier is not None and sort == "relevance" \
-            else None
+        first = _tier_docs(searcher, tier, matched, approx) \
+            if tier is not None and sort == "relevance" else None
         return _first_of(scored, created, first, sort, k)
     if sort == "relevance":
         groups = [matched]
         if tier is not None:
-            first = docset(searcher, tier, matched)
+            first = _tier_docs(searcher, tier, matched, approx)
             groups = [first, matched - first]
         out: list[tuple[float, int]] = []
         for group in groups:
@@ -310,6 +305,13 @@ def _ranked_prefix(searcher, gen: _Generation, q: query.Query, matched: set[int]
     scored = top_scored(searcher, q, chosen, len(chosen), approx)
     scored.sort(key=_order_key(sort, created))
     return scored[:k]
+
+
+def _tier_docs(searcher, tier: query.Query, matched: set[int], approx: Estimate | None
+               ) -> set[int]:
+    """The matches whose own text matches: from what ``approx`` read when it can tell."""
+    first = approx.matching(searcher, tier, matched) if approx is not None else None
+    return first if first is not None else docset(searcher, tier, matched)
 
 
 def _first_of(scored: list[tuple[float, int]], created: list[Any],
