@@ -303,8 +303,9 @@ def _collapse(searcher, ranked: list[Item]) -> tuple[list[Item], list[int]]:
 
 
 def _cables_ranked(searcher, schema, main, tier, sort: str, stop: int):
-    """The best paragraph of the first ``stop`` cables in rank order, their refid_keys, and
-    whether every match was seen (then these are all the cables).
+    """The best paragraph of the first ``stop`` cables in rank order, their refid_keys,
+    whether every match was seen (then these are all the cables), and the number of
+    matching paragraphs.
 
     Grows a ranked prefix of paragraphs until it holds ``stop`` cables."""
     need = max(4 * stop, 50)
@@ -313,7 +314,7 @@ def _cables_ranked(searcher, schema, main, tier, sort: str, stop: int):
         best, keys = _collapse(searcher, ranked)
         complete = len(ranked) >= total
         if len(best) >= stop or complete:
-            return best, keys, complete
+            return best, keys, complete, total
         need = min(total, need * 4)
 
 
@@ -328,20 +329,42 @@ def _matched_per_cable(searcher, schema, main, keys: list[int]) -> list[int]:
     return [counts.get(k, 0) for k in keys]
 
 
-def _cables_matching(searcher, schema, main, low: int = -2**63, high: int = 2**63 - 1) -> int:
-    """How many cables have a matching paragraph: tantivy counts the distinct refid_keys
-    (at most MAX_BUCKETS a time; a wider answer is split by halves of the key range)."""
+KEY_RANGE = (-2**63, 2**63 - 1)
+
+
+def _cables_matching(searcher, schema, main, matched: int) -> int:
+    """How many cables have a matching paragraph, exactly, given that ``matched``
+    paragraphs match (each has its cable's refid_key).
+
+    A cable with m matching paragraphs is counted m - 1 times too many by ``matched``, so
+    only the cables with two or more need a bucket of their own: cables = matched - sum of
+    (m - 1). Tantivy returns each bucket at about half a microsecond and at most
+    MAX_BUCKETS a call; there are at most matched / 2 such cables, so the key range is cut
+    into parts that should each hold fewer, and a part that was cut short is halved."""
+    low, high = KEY_RANGE
+    parts = max(1, -(-matched // (2 * MAX_BUCKETS)))
+    width = (high - low) // parts
+    bounds = [low + i * width for i in range(parts)] + [high + 1]
+    return matched - sum(_repeats(searcher, schema, main, bounds[i], bounds[i + 1] - 1)
+                         for i in range(parts))
+
+
+def _repeats(searcher, schema, main, low: int, high: int) -> int:
+    """Sum of (m - 1) over the cables with refid_key in [low, high] that have m >= 2
+    matching paragraphs."""
     q = main
-    if (low, high) != (-2**63, 2**63 - 1):
-        q = Q.boolean_query([(Occur.Must, main), (Occur.Must, Q.range_query(
-            schema, "refid_key", tantivy.FieldType.Integer, low, high))])
-    found = searcher.aggregate(q, {"n": {"terms": {"field": "refid_key", "size": MAX_BUCKETS}}})
-    buckets = len(found["n"]["buckets"])
-    if buckets < MAX_BUCKETS or low == high:
-        return buckets
+    if (low, high) != KEY_RANGE:
+        q = Q.boolean_query([(Occur.Must, main), (Occur.Must, zero(Q.range_query(
+            schema, "refid_key", tantivy.FieldType.Integer, low, high)))])
+    found = searcher.aggregate(q, {"n": {"terms": {"field": "refid_key", "size": MAX_BUCKETS,
+                                                   "min_doc_count": 2}}})["n"]
+    buckets = found["buckets"]
+    cut = len(buckets) >= MAX_BUCKETS or found.get("sum_other_doc_count", 0) > 0
+    if not cut or low == high:
+        return sum(int(b["doc_count"]) - 1 for b in buckets)
     middle = (low + high) // 2
-    return (_cables_matching(searcher, schema, main, low, middle)
-            + _cables_matching(searcher, schema, main, middle + 1, high))
+    return (_repeats(searcher, schema, main, low, middle)
+            + _repeats(searcher, schema, main, middle + 1, high))
 
 
 # --- facets ---------------------------------------------------------------------------------
@@ -461,9 +484,9 @@ def _result(searcher, schema, request: SearchRequest, compiled: Compiled, main, 
     elif request.per_cable:
         # facets count the best paragraph of every cable: then every cable is needed
         wanted = count(searcher, main) if request.facets else stop
-        best, keys, complete = _cables_ranked(searcher, schema, main, tier, request.sort,
-                                              max(wanted, 1))
-        total = len(best) if complete else _cables_matching(searcher, schema, main)
+        best, keys, complete, matched = _cables_ranked(searcher, schema, main, tier,
+                                                       request.sort, max(wanted, 1))
+        total = len(best) if complete else _cables_matching(searcher, schema, main, matched)
         window = best[start:stop]
         window_counts = _matched_per_cable(searcher, schema, main, keys[start:stop])
         units = NOTHING
