@@ -25,15 +25,18 @@ from itertools import chain
 from typing import Any, Iterable
 
 from whoosh import query
+from whoosh.analysis import CompositeAnalyzer, LowercaseFilter, RegexTokenizer, StemFilter
 from whoosh.classify import Bo1Model
 from whoosh.util.times import datetime_to_long
 
 from ..base import EngineHit, EngineResult, QueryError, SearchRequest
 from ..filtering import ceiling_rank, filter_clauses
 from ..querylang import parse_query
+from .analysis import WORD, stem
+from .analysis import _stems as _stem_cache
+from .approx import Estimate, approximate
 from .compile import Compiled, KeywordValues, compile_query
 from .highlight import match_spans, snippet
-from .approx import Estimate, approximate
 from .postings import docset, estimate, with_checked_phrases
 from .schema import KIND_PARAGRAPH
 from .suggest import suggest
@@ -392,6 +395,36 @@ def _facet_value(value: Any) -> str:
 
 # --- hits -----------------------------------------------------------------------------------
 
+def text_spans(analyzer, text: str, stems: set[str], words: set[str]) -> list[tuple[int, int]]:
+    """``highlight.match_spans``; when the analyzer is the stemming one of ``analysis``
+    (``\\w+`` words, lower case, English stems) the same tokens without its token pipeline:
+    one regex pass and the stem cache (a long paragraph's highlight cost most of a search)."""
+    if not _plain_stemming(analyzer):
+        return match_spans(text, analyzer, stems, words)
+    if not text or not (stems or words):
+        return []
+    cached = _stem_cache.get
+    spans = []
+    for match in WORD.finditer(text):
+        word = match.group().lower()
+        if (cached(word) or stem(word)) in stems or word in words:
+            spans.append(match.span())
+    return spans
+
+
+def _plain_stemming(analyzer) -> bool:
+    """Is this ``analysis.stemming_analyzer()`` (as built now, or as older indexes stored
+    it: Whoosh's English stemmer by language)?"""
+    items = getattr(analyzer, "items", None)
+    if not isinstance(analyzer, CompositeAnalyzer) or len(items) != 3:
+        return False
+    tokenizer, lower, stemmer = items
+    return (type(tokenizer) is RegexTokenizer and tokenizer.expression.pattern == WORD.pattern
+            and not tokenizer.gaps and type(lower) is LowercaseFilter
+            and type(stemmer) is StemFilter and not stemmer.ignore
+            and (stemmer.lang in ("en", "english") if stemmer.lang else stemmer.stemfn is stem))
+
+
 def _hits(searcher, page: list[tuple[float, int]], compiled: Compiled,
           counts: Counter | None) -> list[EngineHit]:
     analyzer = searcher.schema["text"].analyzer
@@ -399,7 +432,7 @@ def _hits(searcher, page: list[tuple[float, int]], compiled: Compiled,
     for score, docnum in page:
         stored = dict(searcher.stored_fields(docnum))
         text = stored.get("text") or ""
-        spans = match_spans(text, analyzer, compiled.stems, compiled.words)
+        spans = text_spans(analyzer, text, compiled.stems, compiled.words)
         snip, highlights = snippet(text, spans)
         refid = stored.get("refid", "")
         hits.append(EngineHit(
