@@ -12,10 +12,13 @@ little matched.
 from __future__ import annotations
 
 import functools
+import os
 import re
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from math import log
-from typing import Any
+from typing import Any, Callable
 
 import tantivy
 
@@ -369,18 +372,53 @@ def _repeats(searcher, schema, main, low: int, high: int) -> int:
 
 # --- facets ---------------------------------------------------------------------------------
 
-def _facets(searcher, names: list[str], units) -> dict[str, list[tuple[str, int]]]:
+MULTI_VALUED_FACETS = ("tags",)
+_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool_lock = threading.Lock()
+
+
+def _facet_pool() -> ThreadPoolExecutor:
+    """Two threads for facet aggregations, made once per process (a forked child makes
+    its own: the parent's threads do not exist there)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool[0] != os.getpid():
+            _pool = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="tantivy-facets"))
+        return _pool[1]
+
+
+def _start_facets(searcher, names: list[str], units) -> Callable[[], dict[str, list[tuple[str, int]]]]:
+    """Start counting the facets over ``units``; the returned function waits for them.
+
+    Tantivy lets go of the GIL while it aggregates, so the counts run on the other core
+    while this thread ranks the page; the multi-valued ``tags`` column, the slowest to
+    aggregate, is counted in a call of its own, beside the single-valued ones."""
     for name in names:
         if name not in FACETS:
             raise QueryError(f"unknown facet {name!r}: use some of {', '.join(FACETS)}")
-    if not names:
-        return {}
+    if not names or units is NOTHING:
+        return lambda: _facet_lists(names, {})
     # the year of a paragraph is the first four characters of its month (both are the
     # cable's creation date): one column read fewer per match
     fields = list(dict.fromkeys("month" if name == "year" else name for name in names))
-    aggs = {name: {"terms": {"field": name, "size": MAX_BUCKETS, "missing": UNKNOWN}}
-            for name in fields}
-    found = searcher.aggregate(units, aggs) if units is not NOTHING else {}
+    groups = [[f for f in fields if f in MULTI_VALUED_FACETS],
+              [f for f in fields if f not in MULTI_VALUED_FACETS]]
+    pool = _facet_pool()
+    futures = [pool.submit(searcher.aggregate, units,
+                           {name: {"terms": {"field": name, "size": MAX_BUCKETS,
+                                             "missing": UNKNOWN}} for name in group})
+               for group in groups if group]
+
+    def finish() -> dict[str, list[tuple[str, int]]]:
+        found: dict[str, Any] = {}
+        for future in futures:
+            found.update(future.result())
+        return _facet_lists(names, found)
+    return finish
+
+
+def _facet_lists(names: list[str], found: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
+    """Each facet's (value, count) list from tantivy's buckets."""
     out: dict[str, list[tuple[str, int]]] = {}
     for name in names:
         counts: Counter = Counter()
@@ -479,6 +517,7 @@ def _result(searcher, schema, request: SearchRequest, compiled: Compiled, main, 
     window_counts = None
     if request.sort not in SORTS:
         raise QueryError(f"unknown sort {request.sort!r}: use one of {', '.join(SORTS)}")
+    pending = None  # the facet counts, when they can start before the page is ranked
     if main is NOTHING:
         window, total, units = [], 0, NOTHING
     elif request.per_cable:
@@ -494,11 +533,16 @@ def _result(searcher, schema, request: SearchRequest, compiled: Compiled, main, 
             doc_keys = searcher.fast_field_values("doc_key", [a for _s, a in best])
             units = any_key(schema, "doc_key", doc_keys)
     else:
+        units = main
+        if request.facets:
+            pending = _start_facets(searcher, list(request.facets), units)
         ranked, total = _rank(searcher, schema, main, tier, request.sort, stop)
-        window, units = ranked[start:stop], main
-    facets = _facets(searcher, list(request.facets), units) if request.facets else {}
-    return EngineResult(total=total, hits=_hits(searcher, window, compiled, window_counts),
-                        facets=facets, notices=list(compiled.notices))
+        window = ranked[start:stop]
+    if pending is None:
+        pending = _start_facets(searcher, list(request.facets), units)
+    hits = _hits(searcher, window, compiled, window_counts)
+    return EngineResult(total=total, hits=hits, facets=pending(),
+                        notices=list(compiled.notices))
 
 
 # --- entry points ---------------------------------------------------------------------------
