@@ -107,7 +107,8 @@ def test_stems_agree_with_whoosh_on_corpus_words(corpus):
     native = stem_analyzer()
     text = " ".join(p.read_text(encoding="utf-8", errors="replace")
                     for p in sorted((corpus / "cablegate-html" / "2009" / "08").glob("*.html")))
-    words = sorted(set(re.findall(r"\w+", text.lower())))
+    # (words with an underscore go pre-tokenized whatever their stems: test_tantivy_analysis.py)
+    words = sorted(set(re.findall(r"\w+", text.lower())) - set(re.findall(r"\w*_\w*", text.lower())))
     differing = [w for w in words if native.analyze(w) != whoosh_stems(w)]
     assert "international" in differing or "organization" in differing  # the known differences
     for word in differing:

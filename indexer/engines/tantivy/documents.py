@@ -1,32 +1,38 @@
 """A cable as tantivy documents, and stored documents back as plain field dicts.
 
-The documents are the Whoosh engine's (``indexer/engines/whoosh/documents.py`` builds them
-as dicts; the same builder is used here so that both engines index the same values), turned
-into ``tantivy.Document`` objects. Stored documents come back in the shape Whoosh's
-``stored_fields`` gives: one value per field, lists for tags and caveats, naive datetimes.
+The documents hold the Whoosh engine's values: they are made from the same field rules
+(``indexer/engines/whoosh/documents.py``: ``_cable_fields``, ``paragraph_fields``,
+``cable_document``), turned into tantivy values by one conversion (``_values``). Stored
+documents come back in the shape Whoosh's ``stored_fields`` gives: one value per field,
+lists for tags and caveats, naive datetimes, texts as written.
 
 Building is split for the build's processes: ``prepare`` (in a parse worker) does all that
-needs no index — the Whoosh dicts, the compressed payload, the stem check, Whoosh tokens for
-the texts tantivy's analyzer would stem otherwise — as plain picklable specs; the writer
-only turns each spec into a ``tantivy.Document`` (``build_document``: one ``from_dict`` call,
-plus the pre-tokenized texts) and adds it.
+needs no index, and the writer only adds what it gets. A paragraph goes as one JSON string,
+which the writer hands to tantivy as it is (``IndexWriter.add_json``: parsed in Rust; a
+string also crosses the process boundary far faster than a dict of lists). A paragraph
+with a text tantivy must take pre-tokenized (see analysis.py) goes as a spec, a dict of
+values plus the tokens, made into a ``tantivy.Document`` in the writer; so does the cable
+document (one per cable), whose payload is bytes.
+
+The cable-level part of a paragraph's values is converted and serialised once per cable.
 """
 
 from __future__ import annotations
 
+import base64
 import functools
 import hashlib
 import json
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
-from typing import Any, Iterator
+from typing import Any, Iterator, Union
 
 import tantivy
 
 from ...model import Cable
 from ...versions import version_digest
 from ..whoosh import documents as whoosh_documents
-from .analysis import Tokens, pretokenized_string, whoosh_tokens
+from .analysis import Patches, Tokens, index_value, pretokenized_string, restored
 from .schema import (DATE_FIELDS, INTEGER_FIELDS, KEYWORD_FIELDS, MULTI_VALUED, STEMMED_FIELDS,
                      build_schema)
 
@@ -34,7 +40,10 @@ decode_cable = whoosh_documents.decode_cable
 paragraph_id = whoosh_documents.paragraph_id
 version_id = whoosh_documents.version_id
 
+PAYLOAD_ZLIB_LEVEL = 1  # 2.3x faster than level 6 on cables, 12% larger
+TEXT_FIELDS = (*STEMMED_FIELDS, "exact")
 _STORED_LISTS = {"tags": "_stored_tags", "caveats": "_stored_caveats"}
+PATCHED = "patched"  # key, in the stored ``extra`` JSON, of the texts' patches
 
 
 def key_of(value: str) -> int:
@@ -51,14 +60,9 @@ def _keywords(value: Any) -> list[str]:
     return [part.strip() for part in str(value).split(",") if part.strip()]
 
 
-Spec = tuple[dict[str, list], list[tuple[str, str, Tokens]]]
-
-
-def document_spec(fields: dict[str, Any]) -> Spec:
-    """Everything about a tantivy document that needs no index, from a Whoosh document dict:
-    the field values as ``tantivy.Document.from_dict`` takes them, and the texts tantivy must
-    take pre-tokenized (field, text, Whoosh tokens). Plain values, so that a parse worker
-    can make it and send it to the writer (tantivy documents themselves pickle slowly)."""
+def _values(fields: dict[str, Any]) -> dict[str, list]:
+    """The values of a Whoosh document dict (or part of one) as tantivy fields take them,
+    texts and the stored lists aside."""
     values: dict[str, list] = {}
     for name in KEYWORD_FIELDS:
         value = fields.get(name)
@@ -68,10 +72,6 @@ def document_spec(fields: dict[str, Any]) -> Spec:
                 values[name] = parts
         elif value:
             values[name] = [str(value)]
-    lists = {name: fields[key] for name, key in _STORED_LISTS.items()
-             if key in fields and fields.get(name) is not None}  # as Whoosh stores them
-    if lists:
-        values["lists"] = [json.dumps(lists, ensure_ascii=False).encode("utf-8")]
     for name in INTEGER_FIELDS:
         value = fields.get(name)
         if value is not None:
@@ -87,21 +87,111 @@ def document_spec(fields: dict[str, Any]) -> Spec:
         values["refid_key"] = [key_of(fields["refid"])]
     if fields.get("id"):
         values["doc_key"] = [key_of(fields["id"])]
-    pretokenized: list[tuple[str, str, Tokens]] = []
-    for name in (*STEMMED_FIELDS, "exact"):
-        text = fields.get(name)
-        if text:
-            tokens = whoosh_tokens(text, name != "exact")
-            if tokens is None:
-                values[name] = [text]
-            else:
-                pretokenized.append((name, text, tokens))
     for name in ("in_summary", "in_comment"):
         if name in fields:
             values[name] = [bool(fields[name])]
     if fields.get("payload") is not None:
         values["payload"] = [fields["payload"]]
+    return values
+
+
+def _stored_lists(fields: dict[str, Any]) -> dict[str, list[str]]:
+    """Tags and caveats as Whoosh stores them (its keyword fields index them comma-joined)."""
+    return {name: fields[key] for name, key in _STORED_LISTS.items()
+            if key in fields and fields.get(name) is not None}
+
+
+def _extra(stored: dict[str, Any]) -> list[bytes]:
+    return [json.dumps(stored, ensure_ascii=False).encode("utf-8")] if stored else []
+
+
+Pretokenized = list[tuple[str, str, Tokens]]  # (field, text, Whoosh tokens)
+
+
+def _texts(fields: dict[str, Any], values: dict[str, list], patched: dict[str, Patches]
+           ) -> Pretokenized:
+    """Put the texts of ``fields`` in ``values`` (with surrogates where needed, their patches
+    in ``patched``); return those tantivy must take pre-tokenized."""
+    pretokenized: Pretokenized = []
+    for name in TEXT_FIELDS:
+        text = fields.get(name)
+        if text:
+            indexed, patches, tokens = index_value(text, name != "exact")
+            if tokens is not None:
+                pretokenized.append((name, text, tokens))
+                continue
+            values[name] = [indexed]
+            if patches:
+                patched[name] = patches
+    return pretokenized
+
+
+Spec = tuple[dict[str, list], Pretokenized]
+
+
+def document_spec(fields: dict[str, Any]) -> Spec:
+    """A tantivy document's values, from a Whoosh document dict: the field values as
+    ``tantivy.Document.from_dict`` takes them, and the texts tantivy must take
+    pre-tokenized (field, text, Whoosh tokens)."""
+    values = _values(fields)
+    stored = dict(_stored_lists(fields))
+    patched: dict[str, Patches] = {}
+    pretokenized = _texts(fields, values, patched)
+    if patched:
+        stored[PATCHED] = patched
+    if stored:
+        values["extra"] = _extra(stored)
     return values, pretokenized
+
+
+def _json_value(value: Any) -> Any:
+    """Dates and bytes as tantivy's JSON documents take them (RFC 3339, base64)."""
+    if isinstance(value, datetime):
+        if value.tzinfo is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        return value.isoformat() + "Z"
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    raise TypeError(f"{type(value).__name__} in a tantivy document")
+
+
+def _json(values: dict[str, list]) -> str:
+    return json.dumps(values, default=_json_value, separators=(",", ":"))
+
+
+Paragraph = Union[str, Spec]  # a JSON document, or a spec where a text is pre-tokenized
+
+
+def paragraph_specs(cable: Cable) -> list[Paragraph]:
+    """The cable's paragraph documents, each the JSON of ``document_spec`` of its Whoosh
+    document (or that spec itself, when a text must go pre-tokenized)."""
+    shared_fields = whoosh_documents._cable_fields(cable)
+    shared = _values(shared_fields)
+    shared_json = _json(shared)[1:-1]
+    shared_lists = _stored_lists(shared_fields)
+    out: list[Paragraph] = []
+    extras: dict[tuple, list[bytes]] = {}  # by the paragraph's stored caveats
+    for paragraph, doc_id in whoosh_documents.paragraph_ids(cable):
+        fields = whoosh_documents.paragraph_fields(cable, paragraph, doc_id)
+        fields = {k: v for k, v in fields.items() if v is not None}
+        values = _values(fields)
+        patched: dict[str, Patches] = {}
+        pretokenized = _texts(fields, values, patched)
+        lists = _stored_lists(fields)
+        if patched:
+            values["extra"] = _extra({**shared_lists, **lists, PATCHED: patched})
+        else:  # the same for most paragraphs of a cable
+            key = tuple(lists.get("caveats") or ())
+            found = extras.get(key)
+            if found is None:
+                found = extras[key] = _extra({**shared_lists, **lists})
+            if found:
+                values["extra"] = found
+        if pretokenized:
+            out.append(({**shared, **values}, pretokenized))
+        else:
+            out.append("{" + ",".join(filter(None, (_json(values)[1:-1], shared_json))) + "}")
+    return out
 
 
 @functools.cache
@@ -110,7 +200,7 @@ def _schema() -> tantivy.Schema:
 
 
 def build_document(spec: Spec) -> tantivy.Document:
-    """The tantivy document of a spec: the writer's only per-document Python work."""
+    """The tantivy document of a spec."""
     values, pretokenized = spec
     doc = tantivy.Document.from_dict(values, _schema())
     for name, text, tokens in pretokenized:
@@ -123,29 +213,37 @@ def to_document(fields: dict[str, Any]) -> tantivy.Document:
     return build_document(document_spec(fields))
 
 
+def add_document(writer: tantivy.IndexWriter, doc: str | tantivy.Document) -> None:
+    """Add a document, given as JSON or as a ``tantivy.Document``."""
+    if type(doc) is str:
+        writer.add_json(doc)
+    else:
+        writer.add_document(doc)
+
+
 @dataclass(slots=True)
 class PreparedCable:
     """A cable with its documents' index-free work done (``TantivyEngine.prepare``, run in
-    a parse worker): what the writer needs to plan the write, and the document specs. The
-    cable itself is not kept: the specs hold all of it, and sending less is faster."""
+    a parse worker): what the writer needs to plan the write, and the documents. The
+    cable itself is not kept: the documents hold all of it, and sending less is faster."""
 
     refid: str
     digest: str
     released: date | None  # what ``writing.plan_write`` reads of a candidate version
-    paragraphs: list[Spec]
+    paragraphs: list[Paragraph]
     cable_spec: Spec
 
 
 def prepare(cable: Cable) -> PreparedCable:
     digest = version_digest(cable)
-    return PreparedCable(cable.refid, digest, cable.released,
-                         [document_spec(f) for f in whoosh_documents.paragraph_documents(cable)],
-                         document_spec(whoosh_documents.cable_document(cable, digest)))
+    return PreparedCable(cable.refid, digest, cable.released, paragraph_specs(cable),
+                         document_spec(whoosh_documents.cable_document(cable, digest,
+                                                              PAYLOAD_ZLIB_LEVEL)))
 
 
-def paragraph_documents(prepared: PreparedCable) -> Iterator[tantivy.Document]:
-    for spec in prepared.paragraphs:
-        yield build_document(spec)
+def paragraph_documents(prepared: PreparedCable) -> Iterator[str | tantivy.Document]:
+    for doc in prepared.paragraphs:
+        yield doc if type(doc) is str else build_document(doc)
 
 
 def cable_document(prepared: PreparedCable, digest: str | None = None) -> tantivy.Document:
@@ -193,10 +291,12 @@ def stored_fields(doc: tantivy.Document) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, values in doc.to_dict().items():
         values = [_plain(v) for v in values]
-        if name == "lists":
+        if name == "extra":
             out.update(json.loads(values[0]))
         elif name in MULTI_VALUED:
             out[name] = ",".join(values)
         elif values:
             out[name] = values[0]
+    for name, patches in out.pop(PATCHED, {}).items():
+        out[name] = restored(out[name], patches)
     return out

@@ -25,7 +25,7 @@ from ..base import (Engine, EngineResult, IndexBusy, IndexIncompatible, SearchRe
 from ..safety import existing_index_dir, new_index_dir, private_files
 from ..writing import Known, Plan, apply_plan, plan_write, stored_version_key
 from . import analysis
-from .documents import (PreparedCable, cable_document, decode_cable, demoted,
+from .documents import (PreparedCable, add_document, cable_document, decode_cable, demoted,
                         paragraph_documents, prepare, stored_fields, version_document,
                         version_id)
 from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, SCHEMA_VERSION, build_schema
@@ -205,7 +205,8 @@ class TantivyEngine(Engine):
             writer.delete_documents_by_term("id", plan.refid)
             writer.add_document(demoted(plan.known.stored))
 
-        apply_plan(plan, report, add=writer.add_document, replace_current=replace_current,
+        apply_plan(plan, report, add=lambda doc: add_document(writer, doc),
+                   replace_current=replace_current,
                    paragraph_documents=paragraph_documents, cable_document=cable_document,
                    version_document=version_document)
 

@@ -15,7 +15,7 @@ import tantivy
 
 from .analysis import STEM_TOKENIZER, WORDS_TOKENIZER
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 KIND_PARAGRAPH = "para"
 KIND_CABLE = "cable"
@@ -29,13 +29,14 @@ DATE_FIELDS = ("created", "released")
 STEMMED_FIELDS = ("subject", "heading", "text")
 MULTI_VALUED = ("caveats", "tags", "cites")
 # Whoosh indexes these with commas turned to spaces but stores the lists as given: here they
-# are stored apart, as JSON in the ``lists`` field.
+# are stored apart, as JSON in the ``extra`` field (with the original words of texts indexed
+# with surrogates, see analysis.py).
 STORED_AS_LISTS = ("tags", "caveats")
 UNSTORED = ("created_ts", "refid_key", "doc_key")  # columns of our own, not Whoosh fields
 
 
 FIELD_NAMES = frozenset({*KEYWORD_FIELDS, *INTEGER_FIELDS, *DATE_FIELDS, *STEMMED_FIELDS, "exact",
-                         "in_summary", "in_comment", "payload", "lists"})
+                         "in_summary", "in_comment", "payload", "extra"})
 
 
 def build_schema() -> tantivy.Schema:
@@ -56,5 +57,5 @@ def build_schema() -> tantivy.Schema:
     builder.add_boolean_field("in_summary", stored=True, indexed=True)
     builder.add_boolean_field("in_comment", stored=True, indexed=True)
     builder.add_bytes_field("payload", stored=True)
-    builder.add_bytes_field("lists", stored=True)  # tags and caveats as given (JSON)
+    builder.add_bytes_field("extra", stored=True)  # tags and caveats as given, patches (JSON)
     return builder.build()

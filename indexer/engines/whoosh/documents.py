@@ -26,8 +26,9 @@ def version_id(refid: str, digest: str) -> str:
     return f"{refid}@{digest}"
 
 
-def encode_cable(cable: Cable) -> bytes:
-    return zlib.compress(json.dumps(cable.to_dict(), ensure_ascii=False).encode("utf-8"), 6)
+def encode_cable(cable: Cable, level: int = 6) -> bytes:
+    """The cable as zlib-compressed JSON (``level``: zlib's; the tantivy engine takes 1)."""
+    return zlib.compress(json.dumps(cable.to_dict(), ensure_ascii=False).encode("utf-8"), level)
 
 
 def decode_cable(payload: bytes) -> Cable:
@@ -68,12 +69,13 @@ def _cable_fields(cable: Cable) -> dict[str, Any]:
     }
 
 
-def paragraph_document(cable: Cable, paragraph: Paragraph, doc_id: str) -> dict[str, Any]:
+def paragraph_fields(cable: Cable, paragraph: Paragraph, doc_id: str) -> dict[str, Any]:
+    """A paragraph document's own fields (``paragraph_document`` adds the cable's); the
+    tantivy engine builds its documents from these too."""
     level = paragraph.level or cable.level
     caveats = list(dict.fromkeys([*cable.caveats, *paragraph.caveats]))
     exact = "\n".join(p for p in (paragraph.text, paragraph.heading, cable.subject) if p)
-    doc = {
-        **_cable_fields(cable),
+    return {
         "kind": KIND_PARAGRAPH,
         "id": doc_id,
         "paragraph": paragraph.number,
@@ -90,28 +92,38 @@ def paragraph_document(cable: Cable, paragraph: Paragraph, doc_id: str) -> dict[
         "exact": exact,
         "cites": _keywords([r.refid for r in cable.references if r.refid]),
     }
-    return _drop_none(doc)
 
 
-def paragraph_documents(cable: Cable) -> Iterator[dict[str, Any]]:
-    """One document per paragraph, ids ``REFID#N``; a repeated number gets ``REFID#N.2`` …"""
+def paragraph_document(cable: Cable, paragraph: Paragraph, doc_id: str) -> dict[str, Any]:
+    return _drop_none({**_cable_fields(cable), **paragraph_fields(cable, paragraph, doc_id)})
+
+
+def paragraph_ids(cable: Cable) -> Iterator[tuple[Paragraph, str]]:
+    """Each paragraph with its document id, ``REFID#N``; a repeated number gets
+    ``REFID#N.2`` …"""
     seen: dict[int, int] = {}
     for paragraph in cable.paragraphs:
         count = seen[paragraph.number] = seen.get(paragraph.number, 0) + 1
         doc_id = paragraph_id(cable.refid, paragraph.number)
         if count > 1:
             doc_id = f"{doc_id}.{count}"
+        yield paragraph, doc_id
+
+
+def paragraph_documents(cable: Cable) -> Iterator[dict[str, Any]]:
+    """One document per paragraph (ids: ``paragraph_ids``)."""
+    for paragraph, doc_id in paragraph_ids(cable):
         yield paragraph_document(cable, paragraph, doc_id)
 
 
-def cable_document(cable: Cable, digest: str | None = None) -> dict[str, Any]:
-    """The newest version of the cable, whole."""
+def cable_document(cable: Cable, digest: str | None = None, level: int = 6) -> dict[str, Any]:
+    """The newest version of the cable, whole (``level``: the payload's zlib level)."""
     doc = {
         **_cable_fields(cable),
         "kind": KIND_CABLE,
         "id": cable.refid,
         "digest": digest or version_digest(cable),
-        "payload": encode_cable(cable),
+        "payload": encode_cable(cable, level),
     }
     return _drop_none(doc)
 
