@@ -1,10 +1,12 @@
-"""Which documents match a query, by set algebra on posting lists (no scoring).
+"""Which documents match a query, by set algebra on posting lists, and what postings hold.
 
 Stepping a Whoosh matcher costs a few Python calls per posting; reading a posting block's
 ids whole costs one. Matching sets (the total, facets, the tier) are built here from whole
 blocks, and phrases are checked by their positions only in the documents that hold every
-word of the phrase. ``CheckedPhrase`` then lets a scoring pass score a phrase exactly as
-Whoosh's ``Phrase`` does (the sum of its terms' scores) without checking positions again.
+word of the phrase. ``term_items`` reads a term's weights or values for a set of documents
+the same way (``approx`` scores from them). ``CheckedPhrase`` then lets a scoring pass
+score a phrase exactly as Whoosh's ``Phrase`` does (the sum of its terms' scores) without
+checking positions again.
 """
 
 from __future__ import annotations
