@@ -100,23 +100,3 @@ def test_facets_after_fork(archive, search_index):
         child.join(10)
         if child.is_alive():
             child.kill()
-
-
-def test_tags_facet_from_the_tagset_column_equals_the_tags_column(archive):
-    """Where the index has the single-valued ``tagset`` column, the tags facet read from it
-    equals tantivy's count on the multi-valued ``tags`` column."""
-    import tantivy
-
-    from indexer.engines.tantivy import searching
-
-    if searching.TAGSET not in searching.FIELD_NAMES:
-        pytest.skip("this index schema has no tagset column")
-    searcher = archive.engine.searcher()
-    for word in WORDS:
-        query = tantivy.Query.term_query(archive.engine.schema, "text", word)
-        spec = {"terms": {"field": "tags", "size": 60_000, "missing": searching.UNKNOWN}}
-        found = searcher.aggregate(query, {"tags": spec})
-        expected = sorted(((searching._facet_value(b["key"]), int(b["doc_count"]))
-                           for b in found["tags"]["buckets"]), key=lambda kv: (-kv[1], kv[0]))
-        got = searching._start_facets(searcher, ["tags"], query)()["tags"]
-        assert got == expected, word

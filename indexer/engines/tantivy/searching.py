@@ -32,7 +32,7 @@ from .analysis import stem_word, whoosh_stems
 from .compile import (NOTHING, Compiled, Vocabulary, any_key, compile_query, date_range,
                       zero)
 from .documents import stored_fields
-from .schema import FIELD_NAMES, KIND_PARAGRAPH
+from .schema import KIND_PARAGRAPH
 from .suggest import suggest
 
 Q = tantivy.Query
@@ -373,12 +373,6 @@ def _repeats(searcher, schema, main, low: int, high: int) -> int:
 # --- facets ---------------------------------------------------------------------------------
 
 MULTI_VALUED_FACETS = ("tags",)
-# Indexes whose schema has it hold each document's distinct tags as one single-valued
-# column, ``tagset`` (joined by TAGSET_SEPARATOR): a terms aggregation on it costs a few ns a
-# match against ~80 ns on the multi-valued ``tags`` column, and each of its buckets adds
-# its count to each of its tags, which counts a document once per tag as ``tags`` does.
-TAGSET = "tagset"
-TAGSET_SEPARATOR = "\x1f"
 _pool: tuple[int, ThreadPoolExecutor] | None = None
 _pool_lock = threading.Lock()
 
@@ -404,7 +398,9 @@ def _start_facets(searcher, names: list[str], units) -> Callable[[], dict[str, l
             raise QueryError(f"unknown facet {name!r}: use some of {', '.join(FACETS)}")
     if not names or units is NOTHING:
         return lambda: _facet_lists(names, {})
-    fields = list(dict.fromkeys(_column(name) for name in names))
+    # the year of a paragraph is the first four characters of its month (both are the
+    # cable's creation date): one column read fewer per match
+    fields = list(dict.fromkeys("month" if name == "year" else name for name in names))
     groups = [[f for f in fields if f in MULTI_VALUED_FACETS],
               [f for f in fields if f not in MULTI_VALUED_FACETS]]
     pool = _facet_pool()
@@ -421,31 +417,15 @@ def _start_facets(searcher, names: list[str], units) -> Callable[[], dict[str, l
     return finish
 
 
-def _column(name: str) -> str:
-    """The column a facet is counted from."""
-    if name == "year":
-        # the year of a paragraph is the first four characters of its month (both are the
-        # cable's creation date): one column read fewer per match
-        return "month"
-    if name == "tags" and TAGSET in FIELD_NAMES:
-        return TAGSET
-    return name
-
-
 def _facet_lists(names: list[str], found: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
     """Each facet's (value, count) list from tantivy's buckets."""
     out: dict[str, list[tuple[str, int]]] = {}
     for name in names:
-        column = _column(name)
         counts: Counter = Counter()
-        for bucket in found.get(column, {}).get("buckets", []):
+        for bucket in found.get("month" if name == "year" else name, {}).get("buckets", []):
             value = _facet_value(bucket["key"])
             if name == "year" and value != UNKNOWN:
                 value = value[:4]
-            if column == TAGSET and value != UNKNOWN:
-                for tag in value.split(TAGSET_SEPARATOR):
-                    counts[tag] += int(bucket["doc_count"])
-                continue
             counts[value] += int(bucket["doc_count"])
         if name in ("year", "month"):
             out[name] = sorted(counts.items(), key=lambda kv: (kv[0] == UNKNOWN, kv[0]))
