@@ -387,7 +387,10 @@ def _facet_pool() -> ThreadPoolExecutor:
         return _pool[1]
 
 
-def _start_facets(searcher, names: list[str], units) -> Callable[[], dict[str, list[tuple[str, int]]]]:
+Facets = dict[str, list[tuple[str, int]]]
+
+
+def _start_facets(searcher, names: list[str], units) -> Callable[[], Facets]:
     """Start counting the facets over ``units``; the returned function waits for them.
 
     Tantivy lets go of the GIL while it aggregates, so the counts run on the other core
@@ -409,7 +412,7 @@ def _start_facets(searcher, names: list[str], units) -> Callable[[], dict[str, l
                                              "missing": UNKNOWN}} for name in group})
                for group in groups if group]
 
-    def finish() -> dict[str, list[tuple[str, int]]]:
+    def finish() -> Facets:
         found: dict[str, Any] = {}
         for future in futures:
             found.update(future.result())
@@ -417,7 +420,7 @@ def _start_facets(searcher, names: list[str], units) -> Callable[[], dict[str, l
     return finish
 
 
-def _facet_lists(names: list[str], found: dict[str, Any]) -> dict[str, list[tuple[str, int]]]:
+def _facet_lists(names: list[str], found: dict[str, Any]) -> Facets:
     """Each facet's (value, count) list from tantivy's buckets."""
     out: dict[str, list[tuple[str, int]]] = {}
     for name in names:
