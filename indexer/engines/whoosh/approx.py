@@ -69,6 +69,8 @@ def approximate(searcher, q: query.Query, universe: set[int]) -> Estimate | None
     if type(weighting) is not scoring.BM25F or not _supported(searcher, q):
         return None
     ctx = _Context(searcher, weighting)
+    if not all(hasattr(reader, "_perdoc") for _s, _e, reader in ctx.segments):
+        return None  # lengths are read from Whoosh 3 segments' columns
     matched = _matches(ctx, q, universe)
     for key, weights in ctx.weights.items():  # BM25F only where the query matched
         ctx.leaf(key, {d: w for d, w in weights.items() if d in matched})
