@@ -34,6 +34,7 @@ against ~0.4 ms now, and one worker parsed the whole file).
 from __future__ import annotations
 
 import contextlib
+import gc
 import multiprocessing as mp
 import os
 import queue
@@ -52,8 +53,7 @@ from .model import Cable, ParseError
 from .progress import Progress
 
 DEFAULT_MEMORY_MB = 2048
-DEFAULT_BATCH_CABLES = 2000
-DEFAULT_BATCH_PARAGRAPHS = 10_000
+DEFAULT_BATCH_CABLES, DEFAULT_BATCH_PARAGRAPHS = Engine.build_batch  # engines may differ
 SEND_CABLES = 50  # cables per message from a parse worker
 SHARD_BYTES = 32 * 1024 * 1024  # a larger file is parsed by several workers at once
 
@@ -88,9 +88,13 @@ class BuildSummary:
         return data
 
 
-def default_workers() -> int:
-    """Parse processes: every core but the one the writer uses, at least one."""
-    return max(1, (os.cpu_count() or 2) - 1)
+def default_workers(engine: Engine | None = None) -> int:
+    """Parse processes: every core but the one the writer uses (``writer_takes_a_core``),
+    at least one."""
+    cores = os.cpu_count() or 2
+    if engine is not None and not engine.writer_takes_a_core:
+        return cores
+    return max(1, cores - 1)
 
 
 def input_files(paths: Iterable[str | Path], skipped: list[Skipped]) -> list[Path]:
@@ -204,11 +208,30 @@ def _close_inherited_index_files(index_dir: str) -> None:
             continue
 
 
+# Collect cyclic garbage after 20,000 net allocations rather than 700: a build makes
+# millions of short-lived containers (cables, documents, batches unpickled) and almost no
+# cycles, and the collector's passes were ~7% of a parse worker's CPU and half the writer's
+# unpickling (tantivy engine, corpus replicated 3x).
+GC_THRESHOLD = (20_000, 50, 1000)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    previous = gc.get_threshold()
+    gc.set_threshold(*GC_THRESHOLD)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*previous)
+
+
 def _worker(tasks, results, prepare: Prepare, index_dir: str) -> None:
     # (forked while the index lock is held: indexer.lock closed our copy of it and made us
     # die with the build process)
     _close_inherited_index_files(index_dir)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    gc.freeze()  # what the parent made stays: no collection needs to look at it again
+    gc.set_threshold(*GC_THRESHOLD)
     while (task := tasks.get()) is not None:
         _parse_file(task, results.put, prepare)
     results.put(("exit",))
@@ -321,9 +344,9 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
                 memory_mb: int = DEFAULT_MEMORY_MB, workers: int | None = None,
                 progress: Callable[[Progress], None] | None = None, wait: bool = False,
                 on_skip: Callable[[Skipped], None] | None = None,
-                batch_cables: int = DEFAULT_BATCH_CABLES,
-                batch_paragraphs: int = DEFAULT_BATCH_PARAGRAPHS,
-                writer_settings: str = "tuned", engine_name: str | None = None) -> BuildSummary:
+                writer_settings: str = "tuned", engine_name: str | None = None,
+                batch_cables: int | None = None,
+                batch_paragraphs: int | None = None) -> BuildSummary:
     """Index every cable found under ``paths`` into ``index_dir`` (created when missing).
 
     ``engine_name`` (whoosh | tantivy) is the engine of a new index; an existing index keeps
@@ -333,6 +356,9 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
     cablesearch's tuned ones: the benchmark's reference point (bench/engines.py).
 
     ``on_skip`` is called with each skipped input as soon as it is found.
+
+    ``workers`` (parse processes), ``batch_cables`` and ``batch_paragraphs`` (a commit's
+    limits) default to the engine's (``default_workers``, ``Engine.build_batch``).
     """
     started = time.monotonic()
     index_dir = Path(index_dir)
@@ -343,7 +369,6 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
     summary.files = len(files)
     for skip in summary.skipped if on_skip else ():  # paths that do not exist
         on_skip(skip)
-    workers = default_workers() if workers is None else max(0, workers)
     with _write_errors(index_dir):
         return _build(files, index_dir, summary, started, memory_mb=memory_mb, workers=workers,
                       progress=progress, on_skip=on_skip, wait=wait, batch_cables=batch_cables,
@@ -352,16 +377,21 @@ def build_index(paths: Iterable[str | Path], index_dir: str | Path, *,
 
 
 def _build(files: list[Path], index_dir: Path, summary: BuildSummary, started: float, *,
-           memory_mb: int, workers: int, progress, on_skip, wait: bool, batch_cables: int,
-           batch_paragraphs: int, writer_settings: str, engine_name: str | None) -> BuildSummary:
+           memory_mb: int, workers: int | None, progress, on_skip, wait: bool,
+           batch_cables: int | None, batch_paragraphs: int | None, writer_settings: str,
+           engine_name: str | None) -> BuildSummary:
     engine = open_or_create_index(index_dir, engine_name)
+    workers = default_workers(engine) if workers is None else max(0, workers)
+    batch_cables = batch_cables or engine.build_batch[0]
+    batch_paragraphs = batch_paragraphs or engine.build_batch[1]
     try:
         with WriteLock(index_dir, wait=wait), _StopFlag() as stop:
             engine.set_memory_budget(writer_memory_mb(memory_mb, workers))
             if writer_settings == "library":
                 engine.use_library_writer_defaults()
-            _run(engine, index_dir, files, workers, stop, summary, progress, started,
-                 batch_cables, batch_paragraphs, on_skip)
+            with _fewer_collections():
+                _run(engine, index_dir, files, workers, stop, summary, progress, started,
+                     batch_cables, batch_paragraphs, on_skip)
             summary.interrupted = stop.requested
     except KeyboardInterrupt:
         summary.interrupted = True

@@ -123,9 +123,9 @@ def _summary_text(summary) -> str:
 @click.option("--memory", "memory_mb", type=click.IntRange(min=128), default=2048,
               show_default=True, metavar="MB", help="Memory budget of the whole run.")
 @click.option("--workers", type=click.IntRange(min=0), default=None,
-              help="Parse processes [default: cores - 1; 0 parses in the writer].")
+              help="Parse processes [default: cores - 1, tantivy: cores; 0 parses in the writer].")
 @click.option("--batch", "batch_cables", type=click.IntRange(min=1), default=None,
-              metavar="N", help="Commit every N cables [default: 2000].")
+              metavar="N", help="Commit every N cables [default: 2000, tantivy: 8000].")
 @click.option("--wait", is_flag=True, help="Wait for another run writing this index.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as one JSON object.")
 @click.option("--engine", "engine_name", type=click.Choice(["whoosh", "tantivy"]), default=None,
@@ -135,7 +135,7 @@ def index_command(paths, index, remove, memory_mb, workers, batch_cables, wait, 
     """Index the cables in files and directories (PATH…), or --remove cables by REFID."""
     import json
 
-    from indexer.build import DEFAULT_BATCH_CABLES, build_index, remove_cables
+    from indexer.build import build_index, remove_cables
     from indexer.progress import ProgressBar
 
     index_dir = resolve_index(index)
@@ -147,7 +147,7 @@ def index_command(paths, index, remove, memory_mb, workers, batch_cables, wait, 
             summary = build_index(paths, index_dir, memory_mb=memory_mb, workers=workers,
                                   progress=bar, wait=wait,
                                   on_skip=lambda skip: bar.note(_skip_line(skip)),
-                                  batch_cables=batch_cables or DEFAULT_BATCH_CABLES,
+                                  batch_cables=batch_cables,
                                   engine_name=engine_name)
         finally:
             bar.finish()

@@ -103,6 +103,11 @@ class Engine(ABC):
 
     name: str = ""
     schema_version: int = 0  # recorded in the index directory; a mismatch is refused
+    # How a build (``indexer.build``) feeds this engine: it commits after this many cables or
+    # paragraphs, whichever comes first; and whether the writer keeps a whole core busy by
+    # itself (the parse workers then take the other cores, else every core).
+    build_batch: tuple[int, int] = (2000, 10_000)
+    writer_takes_a_core: bool = True
 
     @classmethod
     @abstractmethod

@@ -42,6 +42,15 @@ LOW_SPACE_BYTES = 64 * 1024 * 1024  # below this, a failed write is put down to 
 class TantivyEngine(Engine):
     name = "tantivy"
     schema_version = SCHEMA_VERSION
+    # Commits of 50,000 paragraphs rather than 10,000: every commit leaves a segment per
+    # indexing thread, and fewer, larger segments need less merging. On the corpus
+    # replicated 10x (173,210 paragraphs, 2 parse workers): 3 commits instead of 17, the
+    # writer process 22.2 CPU s instead of 25.4, peak 560 MB instead of 330 MB (the batch
+    # waiting in the writer: ~5 KB a paragraph).
+    build_batch = (8_000, 50_000)
+    # The writer process uses about 40% of a build's CPU (tantivy's indexing threads and
+    # the Python that feeds them), the parse workers the rest: a worker on every core.
+    writer_takes_a_core = False
 
     def __init__(self, path: Path, index: tantivy.Index) -> None:
         self.path = Path(path)
