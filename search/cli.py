@@ -267,7 +267,8 @@ def _with(options):
 @format_option
 def search_command(query, index, tags, origin, classification, marking, level, max_level,
                    date_from, date_to, sort, limit, page, per_cable, facets, fmt):
-    """Ranked paragraphs matching QUERY (AND OR NOT, "phrases"~N, wild*, fuzzy~, field:value)."""
+    """Ranked paragraphs matching QUERY (AND OR NOT, -word, "phrases"~N, wild*, fuzzy~,
+    field:value). A QUERY starting with a minus goes after --: cables search -- "-iran nuclear"."""
     archive = _open_archive(index)
     result = archive.search(query, tags=list(tags), origin=origin, classification=classification,
                             marking=marking, level=level, max_level=max_level,

@@ -65,6 +65,17 @@ def test_a_minus_where_a_term_starts_excludes():
     assert tree("tags:PREL -tags:PHUM").b == query.Term("tags", "PHUM")
 
 
+def test_a_minus_before_a_field_alias_or_in_a_bracket_of_its_own_excludes():
+    assert tree("nuclear -tag:PREL") == query.AndNot(query.Term("any", "nuclear"),
+                                                     query.Term("tags", "PREL"))
+    assert tree("nuclear -Year:2009").b == tree("created:2009")
+    assert tree("nuclear (-iran)") == tree("nuclear (NOT iran)")
+    assert tree("nuclear (-iran OR -iraq)") == query.And([
+        query.Term("any", "nuclear"),
+        query.Not(query.Or([query.Term("any", "iran"), query.Term("any", "iraq")]))])
+    assert tree("nuclear --iran") == tree("nuclear -iran")
+
+
 def test_hyphens_inside_words_and_a_lone_minus_do_not_exclude():
     assert tree("al-Qaida") == tree("al Qaida")
     assert tree("counter - terrorism") == tree("counter terrorism")
@@ -78,12 +89,14 @@ def test_minus_word_finds_what_not_finds(archive):
         return {f"{h.refid}#{h.paragraph}" for h in result.hits}
 
     with_iran, without = ids("nuclear"), ids("nuclear -iran")
-    assert without == ids("nuclear NOT iran")
+    assert without == ids("nuclear NOT iran") == ids("nuclear (-iran)")
     assert without and without < with_iran and not without & ids("iran")
+    assert ids("nuclear -tag:PREL") == ids("nuclear NOT tags:PREL") < with_iran
 
 
 @pytest.mark.parametrize("text, fix", [
-    ("-iran", "only excludes"),
+    ("-iran", "only excludes"), ("nuclear text:-iran", "write -text:"),
+    ("nuclear -foo:bar", "unknown field"),
     ('"open', "quote"), ("(a OR b", "bracket"), ("a ]", "bracket"), ("x:y", "unknown field"),
     ("created:2009-02-30", "bad date"), ("created:soon", "bad date"), ("*", "everything"),
     ("?x", "too broad"), ("abcd~3", "too large"), ("[a to b]", "dates only"),

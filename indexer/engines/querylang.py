@@ -55,7 +55,8 @@ MIN_WILDCARD_LITERALS = 2  # `co*` is fine, `c*` and `*` are not
 MIN_FUZZY_CHARS = 4  # `war~` would match half the dictionary
 MAX_FUZZY_DISTANCE = 2
 
-_FIELD_PREFIX = re.compile(r"(?<![\w.:/-])([A-Za-z_]\w*):(?=\S)")
+# a field name where a term starts, or after a minus that starts one (not in ``e-mail:``)
+_FIELD_PREFIX = re.compile(r"(?<![\w.:/])(?<![\w.:/]-)([A-Za-z_]\w*):(?=\S)")
 _SINGLE_QUOTED_WORD = re.compile(r'(?<![\w:])"(\w+)"(?!~)')
 
 
@@ -126,6 +127,8 @@ def _prepare(text: str) -> str:
         if name not in FIELDS or name == "any":
             raise QueryError(f"unknown field {match.group(1)!r}: use one of "
                              f"{', '.join(USER_FIELDS)}")
+        if match.string.startswith("-", match.end()):
+            raise QueryError(f"a minus goes before the field: write -{name}:…, not {name}:-…")
         return f"{name}:"
 
     out: list[str] = []
@@ -136,24 +139,30 @@ def _prepare(text: str) -> str:
     return _SINGLE_QUOTED_WORD.sub(lambda m: f"exact:{m.group(1)}", joined)
 
 
-_MINUS = re.compile(r"(?<![^\s(])-(?=[\w\"(])")  # a minus where a term starts
+_MINUS = re.compile(r"(?<![^\s(])-+(?=[\w\"(])")  # a minus (or a run of them) starting a term
 
 
 class MinusPlugin(qparser.PlusMinusPlugin):
-    """``-word`` excludes, in every bracket (Whoosh's plugin sorts only the top level, and
-    also reads ``+``, which under AND-by-default means nothing). A minus counts only where
-    a term starts, so hyphenated words are left alone."""
+    """``-word`` leaves out what matches it from everything else in its bracket, in every
+    bracket (Whoosh's plugin sorts only the top level, and also reads ``+``, which under
+    AND-by-default means nothing). A minus counts only where a term starts, so hyphenated
+    words are left alone. A bracket of nothing but minus terms is a NOT; at the top level
+    such a query is refused as empty, since it asks for nothing."""
 
     def __init__(self) -> None:
         super().__init__(plusexpr=r"(?!)", minusexpr=_MINUS.pattern)
 
-    def do_plusminus(self, parser, group):
+    def do_plusminus(self, parser, group, nested: bool = False):
         for i, node in enumerate(group):
             if isinstance(node, syntax.GroupNode):
-                group[i] = self.do_plusminus(parser, node)
+                group[i] = self.do_plusminus(parser, node, nested=True)
         if not any(isinstance(node, self.Minus) for node in group):
             return group
-        return super().do_plusminus(parser, group)
+        sorted_group = super().do_plusminus(parser, group)
+        if nested and isinstance(sorted_group, syntax.AndNotGroup) and not any(
+                not isinstance(node, syntax.Operator) for node in sorted_group[0]):
+            return syntax.NotGroup([sorted_group[1]])
+        return sorted_group
 
 
 _PARSER: qparser.QueryParser | None = None
