@@ -114,3 +114,12 @@ def test_highlighter_shortcut_lights_up_what_whoosh_does(corpus):
             checked += 1
         non_ascii += not text.isascii()
     assert checked > 1000 and non_ascii > 5
+
+
+@pytest.mark.parametrize("per_cable", [False, True])
+def test_a_page_past_the_end_is_empty_with_the_same_total(archive, per_cable):
+    first = archive.search("security", per_cable=per_cable, facets=["level"])
+    far = archive.search("security", per_cable=per_cable, facets=["level"], limit=1000,
+                         page=100_000_000)
+    assert first.total > 0 and far.hits == [] and far.total == first.total
+    assert far.facets == first.facets

@@ -311,7 +311,7 @@ def _cables_ranked(searcher, schema, main, tier, sort: str, stop: int):
     matching paragraphs.
 
     Grows a ranked prefix of paragraphs until it holds ``stop`` cables."""
-    need = max(4 * stop, 50)
+    need = min(max(4 * stop, 50), max(searcher.num_docs, 1))
     while True:
         ranked, total = _rank(searcher, schema, main, tier, sort, need)
         best, keys = _collapse(searcher, ranked)
@@ -373,18 +373,27 @@ def _repeats(searcher, schema, main, low: int, high: int) -> int:
 # --- facets ---------------------------------------------------------------------------------
 
 MULTI_VALUED_FACETS = ("tags",)
-_pool: tuple[int, ThreadPoolExecutor] | None = None
+_pool: ThreadPoolExecutor | None = None
 _pool_lock = threading.Lock()
 
 
 def _facet_pool() -> ThreadPoolExecutor:
-    """Two threads for facet aggregations, made once per process (a forked child makes
-    its own: the parent's threads do not exist there)."""
+    """Two threads for facet aggregations, made once per process."""
     global _pool
     with _pool_lock:
-        if _pool is None or _pool[0] != os.getpid():
-            _pool = (os.getpid(), ThreadPoolExecutor(2, thread_name_prefix="tantivy-facets"))
-        return _pool[1]
+        if _pool is None:
+            _pool = ThreadPoolExecutor(2, thread_name_prefix="tantivy-facets")
+        return _pool
+
+
+def _forget_pool_in_child() -> None:
+    """A forked child makes its own pool: the parent's threads (and perhaps its lock's
+    holder) do not exist there."""
+    global _pool, _pool_lock
+    _pool, _pool_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_pool_in_child)
 
 
 Facets = dict[str, list[tuple[str, int]]]
@@ -406,11 +415,15 @@ def _start_facets(searcher, names: list[str], units) -> Callable[[], Facets]:
     fields = list(dict.fromkeys("month" if name == "year" else name for name in names))
     groups = [[f for f in fields if f in MULTI_VALUED_FACETS],
               [f for f in fields if f not in MULTI_VALUED_FACETS]]
-    pool = _facet_pool()
-    futures = [pool.submit(searcher.aggregate, units,
-                           {name: {"terms": {"field": name, "size": MAX_BUCKETS,
-                                             "missing": UNKNOWN}} for name in group})
-               for group in groups if group]
+    requests = [{name: {"terms": {"field": name, "size": MAX_BUCKETS, "missing": UNKNOWN}}
+                 for name in group} for group in groups if group]
+    try:
+        pool = _facet_pool()
+        futures = [pool.submit(searcher.aggregate, units, request) for request in requests]
+    except RuntimeError:  # the interpreter is shutting down: no new threads, count here
+        found = {name: counted for request in requests
+                 for name, counted in searcher.aggregate(units, request).items()}
+        return lambda: _facet_lists(names, found)
 
     def finish() -> Facets:
         found: dict[str, Any] = {}
@@ -422,7 +435,7 @@ def _start_facets(searcher, names: list[str], units) -> Callable[[], Facets]:
 
 def _facet_lists(names: list[str], found: dict[str, Any]) -> Facets:
     """Each facet's (value, count) list from tantivy's buckets."""
-    out: dict[str, list[tuple[str, int]]] = {}
+    out: Facets = {}
     for name in names:
         counts: Counter = Counter()
         for bucket in found.get("month" if name == "year" else name, {}).get("buckets", []):
@@ -516,7 +529,10 @@ def _hits(searcher, page, compiled: Compiled, counts: list[int] | None) -> list[
 def _result(searcher, schema, request: SearchRequest, compiled: Compiled, main, tier) -> EngineResult:
     limit = max(0, min(int(request.limit), MAX_LIMIT))
     page = max(1, int(request.page))
-    start, stop = (page - 1) * limit, page * limit
+    # a page past every document is empty (asking tantivy for that many hits would make it
+    # allocate room for them all)
+    stop = min(page * limit, searcher.num_docs)
+    start = min((page - 1) * limit, stop)
     window_counts = None
     if request.sort not in SORTS:
         raise QueryError(f"unknown sort {request.sort!r}: use one of {', '.join(SORTS)}")
@@ -590,7 +606,6 @@ def _key_terms(searcher, text: str, number: int) -> list[tuple[str, float]]:
     """Whoosh's key_terms_from_text with the Bo1 model; the collection frequency of a word
     is approximated by its document frequency (tantivy's bindings give no term totals)."""
     weights: Counter = Counter(t.text for t in _ANALYZER(text))
-    total = sum(weights.values())
     n = max(1, searcher.num_docs)
     scored = []
     maxweight = 0.0
@@ -607,7 +622,6 @@ def _key_terms(searcher, text: str, number: int) -> list[tuple[str, float]]:
     f = maxweight / n
     norm = (maxweight * log((1.0 + f) / f) + log(1.0 + f)) / log(2.0)
     scored = sorted(((s / norm, w) for s, w in scored), key=lambda x: (-x[0], x[1]))
-    del total
     return [(w, s) for s, w in scored[:number]]
 
 
