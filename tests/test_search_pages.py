@@ -76,22 +76,6 @@ def test_per_cable_pages_collapse_the_whole_ranking(archive, query, kwargs):
         assert [h.matched for h in result.hits] == [matched[h.refid] for h in result.hits]
 
 
-@pytest.mark.parametrize("engine_name", ["tantivy"], indirect=True)
-def test_cable_count_split_over_the_key_range(search_index, monkeypatch):
-    """More matching cables than one aggregation may return: counted in parts, exactly."""
-    from indexer.engines.tantivy import searching
-    from search import Archive
-
-    opened = Archive(search_index)
-    try:
-        expected = opened.search("security", per_cable=True, limit=1000).total
-        assert expected > 40
-        monkeypatch.setattr(searching, "MAX_BUCKETS", 16)
-        assert opened.search("security", per_cable=True, limit=3).total == expected
-    finally:
-        opened.close()
-
-
 def test_highlighter_shortcut_lights_up_what_whoosh_does(corpus):
     pytest.importorskip("tantivy")
     from indexer import parse_path
