@@ -22,13 +22,22 @@ segment files in place (engines/whoosh/patches.py; before, every reader copied t
 segments into the heap and forked sub-writers inherited it: 4.3 GB at this size).
 
 The workers also run the engine's ``prepare`` on each cable (the index-free part of writing
-it; for tantivy the documents' fields, payload and tokens), so the writer process only adds
-documents. A file larger than SHARD_BYTES (an archive dump, one cables.csv) is parsed by
-every worker at once, each building every n-th record: reading the records is ~15% of
-parsing them. Measured on the corpus replicated 10x (173,210 paragraphs, one 160 MB
-cables.csv), tantivy engine, 2 workers, machine load ~10: writer process 72 CPU s, workers
-75 CPU s together (before: the writer did the conversion, ~0.58 ms of its CPU per paragraph
-against ~0.4 ms now, and one worker parsed the whole file).
+it; for tantivy the paragraph documents as JSON and the cable document), so the writer
+process only adds documents. A file larger than SHARD_BYTES (an archive dump, one
+cables.csv) is parsed by every worker at once, each building every n-th record: reading the
+records is ~15% of parsing them. The engine sets the number of workers and the commit size
+(``Engine.writer_takes_a_core``, ``Engine.build_batch``).
+
+Tantivy, the same 10x cables.csv, `cables index --engine tantivy` (CPU = user + sys of all
+processes; another benchmark and other tests ran beside it, load 4-5, so wall is loose):
+
+  commit                                         wall s  CPU s  peak RSS MB
+  f62f8ab (regex tokenizer, dicts, 1 worker)      163     109     376
+  now (see engines/tantivy/*.py, 2 workers)        55      59     518
+
+Split now, per paragraph of CPU: parse workers ~0.2 ms (parsing ~0.075, the documents
+~0.11, sending), writer process ~0.13 ms (tantivy's indexing threads ~0.1, feeding them
+~0.03).
 """
 
 from __future__ import annotations

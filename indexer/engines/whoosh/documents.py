@@ -26,9 +26,10 @@ def version_id(refid: str, digest: str) -> str:
     return f"{refid}@{digest}"
 
 
-def encode_cable(cable: Cable, level: int = 6) -> bytes:
-    """The cable as zlib-compressed JSON (``level``: zlib's; the tantivy engine takes 1)."""
-    return zlib.compress(json.dumps(cable.to_dict(), ensure_ascii=False).encode("utf-8"), level)
+def encode_cable(cable: Cable, level: int = 6, ascii: bool = False) -> bytes:
+    """The cable as zlib-compressed JSON (``level``: zlib's; ``ascii``: non-ASCII characters
+    escaped, which json writes twice as fast; the tantivy engine takes 0 and True)."""
+    return zlib.compress(json.dumps(cable.to_dict(), ensure_ascii=ascii).encode("utf-8"), level)
 
 
 def decode_cable(payload: bytes) -> Cable:
@@ -116,14 +117,15 @@ def paragraph_documents(cable: Cable) -> Iterator[dict[str, Any]]:
         yield paragraph_document(cable, paragraph, doc_id)
 
 
-def cable_document(cable: Cable, digest: str | None = None, level: int = 6) -> dict[str, Any]:
-    """The newest version of the cable, whole (``level``: the payload's zlib level)."""
+def cable_document(cable: Cable, digest: str | None = None, level: int = 6,
+                   ascii: bool = False) -> dict[str, Any]:
+    """The newest version of the cable, whole (``level``, ``ascii``: ``encode_cable``'s)."""
     doc = {
         **_cable_fields(cable),
         "kind": KIND_CABLE,
         "id": cable.refid,
         "digest": digest or version_digest(cable),
-        "payload": encode_cable(cable, level),
+        "payload": encode_cable(cable, level, ascii),
     }
     return _drop_none(doc)
 
