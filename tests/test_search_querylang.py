@@ -92,6 +92,8 @@ def test_minus_word_finds_what_not_finds(archive):
     assert without == ids("nuclear NOT iran") == ids("nuclear (-iran)")
     assert without and without < with_iran and not without & ids("iran")
     assert ids("nuclear -tag:PREL") == ids("nuclear NOT tags:PREL") < with_iran
+    for excluded in ('"human rights"~3', "created:2009", "subject:iran"):
+        assert ids(f"nuclear -{excluded}") == ids(f"nuclear NOT {excluded}"), excluded
 
 
 @pytest.mark.parametrize("text, fix", [

@@ -72,6 +72,8 @@ def approximate(searcher, q: query.Query, universe: set[int]) -> Estimate | None
     if not all(hasattr(reader, "_perdoc") for _s, _e, reader in ctx.segments):
         return None  # lengths are read from Whoosh 3 segments' columns
     matched = _matches(ctx, q, universe)
+    ctx.terms = {key for key, universes in ctx.read_over.items()
+                 if any(u is universe or matched <= u for u in universes)}
     for key, weights in ctx.weights.items():  # BM25F only where the query matched
         ctx.leaf(key, {d: w for d, w in weights.items() if d in matched})
     return Estimate(_totals(ctx, q, matched), ctx.leaves, ctx.terms)
@@ -115,6 +117,7 @@ class _Context:
         self.lengths: dict[str, list[Any]] = {}  # per segment: its length bytes
         self.weights: dict[tuple[str, bytes], dict[int, float]] = {}  # as read
         self.terms: set[tuple[str, bytes]] = set()  # read as terms
+        self.read_over: dict[tuple[str, bytes], list[set[int]]] = {}  # universes read over
         self.leaves: dict[tuple[str, bytes], dict[int, float]] = {}  # scores, matches only
 
     def read(self, key: tuple[str, bytes], weights: dict[int, float]) -> None:
@@ -181,7 +184,7 @@ def _matches(ctx: _Context, q: query.Query, universe: set[int]) -> set[int]:
             return set()
         weights = term_items(ctx.searcher, q.fieldname, btext, universe, WEIGHT)
         ctx.read((q.fieldname, btext), weights)
-        ctx.terms.add((q.fieldname, btext))
+        ctx.read_over.setdefault((q.fieldname, btext), []).append(universe)
         return set(weights)
     if isinstance(q, query.Or):
         out: set[int] = set()
@@ -277,12 +280,18 @@ def exact_scores(searcher, q: query.Query, docs: set[int], estimate: Estimate
     score added up as Whoosh's matcher for ``q`` in the document's segment adds it."""
     ordered = sorted(docs)
     out: list[tuple[float, int]] = []
+    found: dict[int, set[int]] = {}
+
+    def excluded(negative: query.Query) -> set[int]:
+        if id(negative) not in found:
+            found[id(negative)] = docset(searcher, negative, docs)
+        return found[id(negative)]
     for sub, offset in searcher.leaf_searchers():
         start = bisect_left(ordered, offset)
         end = bisect_left(ordered, offset + sub.doc_count_all(), start)
         if start == end:
             continue
-        tree = _tree(sub, q)
+        tree = _tree(sub, q, excluded)
         for docnum in ordered[start:end]:
             score = _total(tree, docnum, estimate.leaves)
             if score is None:
@@ -291,7 +300,7 @@ def exact_scores(searcher, q: query.Query, docs: set[int], estimate: Estimate
     return out
 
 
-def _tree(sub, q: query.Query) -> _Node:
+def _tree(sub, q: query.Query, excluded) -> _Node:
     """The shape of ``q.matcher(sub, context)`` (Whoosh 2.7.4, a search context that does
     not need the current match, as collectors have), as far as scores are concerned."""
     reader = sub.reader()
@@ -313,15 +322,15 @@ def _tree(sub, q: query.Query) -> _Node:
         node = _Node("leaf", key=(q.fieldname, btext))
         return _Node("boost", (node,), q.boost) if q.boost != 1.0 else node
     if isinstance(q, query.AndNot):
-        return _Node("first", (_tree(sub, q.a), _tree(sub, q.b)))
+        return _Node("andnot", (_tree(sub, q.a, excluded),), key=excluded(q.b))
     if q is query.NullQuery:
         return _NULL
     subs = q.subqueries
     if not subs:
         return _NULL
     if len(subs) == 1:  # CompoundQuery.matcher: the only child's matcher, boost unused
-        return _tree(sub, subs[0])
-    children = [_tree(sub, c) for c in subs]
+        return _tree(sub, subs[0], excluded)
+    children = [_tree(sub, c, excluded) for c in subs]
     if isinstance(q, query.And):
         node = make_weighted_tree(lambda a, b: _Node("and", (a, b)),
                                   [(0 - c.estimate_size(reader), m)
@@ -355,8 +364,8 @@ def _total(node: _Node, docnum: int, leaves: dict) -> float | None:
         return None if a is None else a * node.boost
     if op == "only":  # a checked phrase: its words' scores, in its documents only
         return _total(node.children[0], docnum, leaves) if docnum in node.key else None
-    if op == "first":
-        return _total(node.children[0], docnum, leaves)
+    if op == "andnot":
+        return None if docnum in node.key else _total(node.children[0], docnum, leaves)
     if op == "array":
         total, found = 0.0, False
         for child in node.children:
