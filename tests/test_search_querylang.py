@@ -136,3 +136,14 @@ def test_any_input_searches_or_fails_with_query_error(archive, text, per_cable, 
         assert "\n" not in str(exc)
     else:
         assert sum(c for _v, c in result.facets["level"]) == result.total
+
+
+@pytest.mark.corpus
+def test_a_field_value_no_cable_has_matches_nothing(archive):
+    iran = archive.search("iran", limit=0).total
+    assert iran > 0
+    for absent in ("tags:ZZZZ", "origin:Atlantis", "refid:NOSUCH1", "tags:ZZ*",
+                   "citedby:NOSUCH1"):
+        assert archive.search(f"iran {absent}", limit=0).total == 0, absent
+        assert archive.search(f"iran OR {absent}", limit=0).total == iran, absent
+        assert archive.search(f"iran -{absent}", limit=0).total == iran, absent

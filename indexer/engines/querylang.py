@@ -330,12 +330,15 @@ def compile_leaf(node: query.Query, positive: bool, compiler: LeafCompiler,
     elif name == "citedby":  # the cables that cable cites
         return compiler.cited_by(node.text, boost)
     elif name in KEYWORD_VALUE_FIELDS:
+        written = node.text
         if isinstance(node, (query.Prefix, query.Wildcard)):
-            pattern = node.text + ("*" if isinstance(node, query.Prefix) else "")
-            values = keywords.match(name, pattern)
+            written += "*" if isinstance(node, query.Prefix) else ""
+            values = keywords.match(name, written)
         else:
-            values = keywords.resolve(name, node.text)
-        return compiler.keyword(name, values, boost)
+            values = keywords.resolve(name, written)
+        # a value the index does not hold is searched as written, so it matches nothing
+        # (dropped, it would leave `tags:ZZZZ iran` finding every iran paragraph)
+        return compiler.keyword(name, values or [written], boost)
     elif isinstance(node, query.DateRange) or name == "created":
         return compiler.dates(node)
     raise ValueError(f"cannot compile query node {node!r}")  # querylang lets none through

@@ -136,7 +136,7 @@ class _Compiler(CompilerBase):
         return compile_leaf(node, positive, self, self.vocabulary)
 
     def cited_by(self, refid: str, boost: float):
-        refids = self.cited(refid.upper())
+        refids = self.cited(refid.upper()) or [""]  # none: the empty refid, no cable's
         return _boosted(_any_of([self.term_query("refid", r) for r in refids]), boost)
 
     def keyword(self, fieldname: str, values: list[str], boost: float):

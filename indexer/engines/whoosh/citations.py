@@ -31,8 +31,7 @@ def cited_refids(searcher, refid: str) -> list[str]:
 
 
 def cited_by_query(searcher, refid: str, boost: float = 1.0) -> query.Query:
-    """``citedby:X``: the paragraphs of the cables X cites (nothing when X cites none)."""
-    refids = cited_refids(searcher, refid)
-    if not refids:
-        return query.NullQuery
+    """``citedby:X``: the paragraphs of the cables X cites (nothing when X cites none: the
+    empty refid, which no cable has; a NullQuery would be dropped from an AND)."""
+    refids = cited_refids(searcher, refid) or [""]
     return query.Or([query.Term("refid", r, boost=boost) for r in refids])
