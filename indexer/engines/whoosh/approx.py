@@ -11,20 +11,21 @@ page (``near_top``). Those few are then totalled exactly as Whoosh's matcher tre
 them in their segment (``exact_scores``): the tree is built by Whoosh's own rules (its
 weighted and binary trees, its choice of OR matcher), so the sums are Whoosh's to the bit.
 
-Supported: terms (BM25F, or weight-only fields), OR, AND, AND NOT and checked phrases, with
-boosts; anything else gives None and the caller scores the usual way.
+Supported: terms (BM25F, or weight-only fields), OR, AND, checked phrases and AND NOT (what
+``-word`` parses to; ``x AND NOT y`` is an AND holding a NOT, not supported), with boosts;
+anything else gives None and the caller scores the usual way.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from typing import Any
 
 from whoosh import query, scoring
 from whoosh.util import make_binary_tree, make_weighted_tree
 
 from .patches import _LENGTH_OF_BYTE, _length_bytes
-from .postings import WEIGHT, CheckedPhrase, docset, estimate, term_items
+from .postings import WEIGHT, CheckedPhrase, docset, estimate, in_segment, term_items
 
 MARGIN = 1e-6  # relative: estimates within this of the k-th may still tie it exactly
 
@@ -287,12 +288,11 @@ def exact_scores(searcher, q: query.Query, docs: set[int], estimate: Estimate
             found[id(negative)] = docset(searcher, negative, docs)
         return found[id(negative)]
     for sub, offset in searcher.leaf_searchers():
-        start = bisect_left(ordered, offset)
-        end = bisect_left(ordered, offset + sub.doc_count_all(), start)
-        if start == end:
+        inside = in_segment(ordered, sub, offset)
+        if not inside:
             continue
         tree = _tree(sub, q, excluded)
-        for docnum in ordered[start:end]:
+        for docnum in inside:
             score = _total(tree, docnum, estimate.leaves)
             if score is None:
                 raise ValueError(f"document {docnum} does not match {q!r}")

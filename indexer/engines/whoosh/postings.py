@@ -68,7 +68,6 @@ def doc_frequency(searcher, fieldname: str, text) -> int:
 
 def estimate(searcher, q: query.Query) -> float:
     """About how many documents ``q`` matches (an AND starts from its smallest part)."""
-    reader = searcher.reader()
     if isinstance(q, query.Term):
         return doc_frequency(searcher, q.fieldname, q.text)
     if isinstance(q, CheckedPhrase):
@@ -98,16 +97,7 @@ def term_docs(searcher, fieldname: str, text, universe: set[int]) -> set[int]:
             if matcher is not None:
                 ids.extend(_all_ids(matcher, offset))
         return universe.intersection(ids)
-    return set(term_values(searcher, fieldname, text, universe, values=False))
-
-
-def term_values(searcher, fieldname: str, text, candidates: Iterable[int], values: bool = True
-                ) -> dict[int, bytes | None]:
-    """The posting values of the term in those ``candidates`` that hold it (top-level docnums).
-
-    With ``values=False`` only presence is read (the dict's values are None).
-    """
-    return term_items(searcher, fieldname, text, candidates, VALUE if values else PRESENCE)
+    return set(term_items(searcher, fieldname, text, universe, PRESENCE))
 
 
 PRESENCE, VALUE, WEIGHT, WEIGHT_AND_VALUE = "presence", "value", "weight", "weight+value"
@@ -245,13 +235,18 @@ def _probe(matcher, docnums: list[int], what: str):
             yield docnum, None if what == PRESENCE else items[i]
 
 
+def in_segment(ordered: list[int], subsearcher, offset: int) -> list[int]:
+    """The docnums of ``ordered`` (sorted, index-wide) that lie in the segment of
+    ``subsearcher``, which starts at ``offset``."""
+    start = bisect_left(ordered, offset)
+    return ordered[start:bisect_left(ordered, offset + subsearcher.doc_count_all(), start)]
+
+
 def _by_segment(searcher, docnums: Iterable[int]) -> Iterator[tuple[Any, int, list[int]]]:
     """(leaf searcher, its offset, the ``docnums`` in it as sorted segment docnums)."""
     ordered = sorted(docnums)
     for subsearcher, offset in searcher.leaf_searchers():
-        start = bisect_left(ordered, offset)
-        end = bisect_left(ordered, offset + subsearcher.doc_count_all(), start)
-        yield subsearcher, offset, [d - offset for d in ordered[start:end]]
+        yield subsearcher, offset, [d - offset for d in in_segment(ordered, subsearcher, offset)]
 
 
 def _skip_through(searcher, q: query.Query, candidates: set[int]) -> set[int]:

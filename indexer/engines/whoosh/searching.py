@@ -226,7 +226,7 @@ def _matching(searcher, gen: _Generation, q: query.Query, allowed: set[int], phr
 
     Date ranges ANDed at the top become a range of the sorted ``created`` column (a range
     scores every document alike, so the ranking is unchanged); phrases are checked once by
-    their positions (``postings.with_checked_phrases``). Words, phrases, AND, OR, AND NOT:
+    their positions (``postings.with_checked_phrases``). Words, phrases, AND, OR, ``-word``:
     the set and estimated scores come from posting blocks (``approx``), and only what may
     reach the page is totalled, as Whoosh would. Other queries, few matches: Whoosh's
     matchers score every match in one pass; many: the set comes from posting blocks and

@@ -4,18 +4,18 @@ Whoosh's own ``TopCollector`` skips posting blocks that cannot beat the k-th sco
 is what makes a top-10 search cheap, but it also drops documents that only *equal* the
 k-th score. Our ranking breaks equal scores by the cable's date, so ties at the cut must
 all be kept: this collector skips only blocks whose best possible score is below the cut,
-and the caller breaks the ties. The scores are Whoosh's own (same matchers, same context).
+and the caller breaks the ties. The scores are Whoosh's own: its matchers', or, when the
+query's matches were estimated from posting blocks, ``approx.exact_scores`` (equal to them).
 """
 
 from __future__ import annotations
 
-from bisect import bisect_left
 from heapq import heappush, heapreplace, nlargest
 
 from whoosh import collectors, matching, query
 
 from .approx import Estimate, exact_scores, near_top
-from .postings import OnlyIds
+from .postings import OnlyIds, in_segment
 
 
 class TopWithTies(collectors.ScoredCollector):
@@ -43,15 +43,13 @@ class TopWithTies(collectors.ScoredCollector):
         if not self.skip_to_allowed:
             super().set_subsearcher(subsearcher, offset)
             return
-        ordered = self.ordered
-        start = bisect_left(ordered, offset)
-        end = bisect_left(ordered, offset + subsearcher.doc_count_all(), start)
-        if start == end:
+        inside = in_segment(self.ordered, subsearcher, offset)
+        if not inside:
             self.subsearcher, self.offset = subsearcher, offset
             self.matcher = matching.NullMatcher()
             return
         super().set_subsearcher(subsearcher, offset)
-        local = [d - offset for d in ordered[start:end]] if offset else ordered[start:end]
+        local = [d - offset for d in inside] if offset else inside
         self.matcher = OnlyIds(self.matcher, local)
 
     def _use_block_quality(self) -> bool:
