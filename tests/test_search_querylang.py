@@ -97,7 +97,7 @@ def test_minus_word_finds_what_not_finds(archive):
 
 
 @pytest.mark.parametrize("text, fix", [
-    ("-iran", "only excludes"), ("nuclear text:-iran", "write -text:"),
+    ("-iran", "only excludes"), ("iran^0 OR oil", "above 0"), ("(iran oil)^0", "above 0"), ("nuclear text:-iran", "write -text:"),
     ("nuclear -foo:bar", "unknown field"),
     ('"open', "quote"), ("(a OR b", "bracket"), ("a ]", "bracket"), ("x:y", "unknown field"),
     ("created:2009-02-30", "bad date"), ("created:soon", "bad date"), ("*", "everything"),

@@ -190,6 +190,9 @@ def _resolve(node: query.Query) -> query.Query:
         raise QueryError(f"cannot read the query: {error}")
     if isinstance(node, query.Every):
         raise QueryError("a bare * would match everything: add a word or a field value")
+    # a zero-scored match is counted or dropped by Whoosh depending on its segment's size
+    if getattr(node, "boost", 1.0) <= 0:
+        raise QueryError("a boost must be above 0: write word^2 or word^0.5")
     if node.is_leaf():
         return _resolve_leaf(node)
     resolved = node.apply(_resolve)
