@@ -70,6 +70,20 @@ def test_any_text_indexes_whoosh_tokens(parts, separator):
     check(separator.join(parts))
 
 
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(st.one_of(
+    st.sampled_from(["international", "International", "ADDED", "organization", "evening",
+                     "university", "the", "run", "x_y", "naïve", "K", "İstanbul"]),
+    st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6)),
+    max_size=8).map(" ".join), max_size=6))
+def test_a_cables_texts_at_once_as_each_alone(texts):
+    """The cable-at-once check (one word set, per-text work only where a divergent word
+    occurs) gives each text what ``index_value`` gives it alone."""
+    texts = [t for t in texts if t]
+    assert analysis.stemmed_index_values(texts) == {t: analysis.index_value(t, True)
+                                                    for t in texts}
+
+
 def test_corpus_texts_index_whoosh_tokens(corpus):
     from indexer import parse_path
 

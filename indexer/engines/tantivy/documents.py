@@ -32,7 +32,8 @@ import tantivy
 from ...model import Cable
 from ...versions import version_digest
 from ..whoosh import documents as whoosh_documents
-from .analysis import Patches, Tokens, index_value, pretokenized_string, restored
+from .analysis import (IndexValue, Patches, Tokens, index_value, pretokenized_string, restored,
+                       stemmed_index_values)
 from .schema import (DATE_FIELDS, INTEGER_FIELDS, KEYWORD_FIELDS, MULTI_VALUED, STEMMED_FIELDS,
                      build_schema)
 
@@ -115,15 +116,33 @@ def _extra(stored: dict[str, Any]) -> list[bytes]:
 Pretokenized = list[tuple[str, str, Tokens]]  # (field, text, Whoosh tokens)
 
 
-def _texts(fields: dict[str, Any], values: dict[str, list], patched: dict[str, Patches]
-           ) -> Pretokenized:
+def _index_value(text: str, name: str, stemmed: dict[str, IndexValue] | None,
+                 fields: dict[str, Any]) -> IndexValue:
+    if name == "exact":
+        if text.isascii():
+            return (text, None, None) if "_" not in text else index_value(text, False)
+        # the paragraph's texts joined by newlines: tantivy reads its words as Whoosh does
+        # if it reads each part's so (a stemmed value without tokens; the parts are known)
+        if stemmed is not None and all(
+                stemmed[part][2] is None for part in
+                (fields.get("text"), fields.get("heading"), fields.get("subject"))
+                if part):
+            return text, None, None
+        return index_value(text, False)
+    found = stemmed.get(text) if stemmed is not None else None
+    return found if found is not None else index_value(text, True)
+
+
+def _texts(fields: dict[str, Any], values: dict[str, list], patched: dict[str, Patches],
+           stemmed: dict[str, IndexValue] | None = None) -> Pretokenized:
     """Put the texts of ``fields`` in ``values`` (with surrogates where needed, their patches
-    in ``patched``); return those tantivy must take pre-tokenized."""
+    in ``patched``); return those tantivy must take pre-tokenized. ``stemmed``: the index
+    values of the cable's stemmed texts, made at once (``stemmed_index_values``)."""
     pretokenized: Pretokenized = []
     for name in TEXT_FIELDS:
         text = fields.get(name)
         if text:
-            indexed, patches, tokens = index_value(text, name != "exact")
+            indexed, patches, tokens = _index_value(text, name, stemmed, fields)
             if tokens is not None:
                 pretokenized.append((name, text, tokens))
                 continue
@@ -181,11 +200,13 @@ def paragraph_specs(cable: Cable) -> list[Paragraph]:
     shared_lists = _stored_lists(shared_fields)
     out: list[Paragraph] = []
     extras: dict[tuple, list[bytes]] = {}  # by the paragraph's stored caveats
+    stemmed = stemmed_index_values(filter(None, (
+        cable.subject, *(t for p in cable.paragraphs for t in (p.heading, p.text)))))
     for paragraph, doc_id in whoosh_documents.paragraph_ids(cable):
         fields = whoosh_documents.paragraph_fields(cable, paragraph, doc_id)
         values = _values(fields)
         patched: dict[str, Patches] = {}
-        pretokenized = _texts(fields, values, patched)
+        pretokenized = _texts(fields, values, patched, stemmed)
         lists = _stored_lists(fields)
         if patched:
             values["extra"] = _extra({**shared_lists, **lists, PATCHED: patched})
