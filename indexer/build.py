@@ -129,8 +129,9 @@ Prepare = Callable[[Cable], Any]  # the engine's index-free part of writing (Eng
 
 @dataclass(frozen=True)
 class _Task:
-    """One file, or one shard of a large one: its records number ``shard``, ``shard + shards``,
-    ``shard + 2 * shards`` … (every shard reads the file; reading is cheap beside parsing)."""
+    """One file, or one shard of a large one: the records numbered ``shard + 1``,
+    ``shard + 1 + shards`` … in the file (every shard reads and splits the file into records,
+    which is cheap beside parsing; only its own records are built, see reading.read_path)."""
 
     path: str
     shard: int = 0
@@ -153,23 +154,21 @@ def _tasks(files: list[Path], workers: int) -> list[_Task]:
 def _parse_file(task: _Task, emit: Callable[[tuple], None], prepare: Prepare) -> None:
     """Parse one file or shard, emitting ("cables", [prepared cable, ...], paragraphs),
     ("skip", source, reason) and finally ("done", path) messages. What concerns the whole
-    file (unreadable input, skipped records) is reported by its shard 0 only."""
+    file (unreadable input) is reported by its shard 0 only, a skipped record by its own shard."""
     from .parse import build_cable
     from .reading import read_path
 
     first = task.shard == 0
 
-    def skip(source: Any, reason: Any) -> None:
-        if first:
-            emit(("skip", str(source), str(reason)))
+    def skip(source: Any, reason: Any) -> None:  # (read_path reports each problem to one shard)
+        emit(("skip", str(source), str(reason)))
 
     batch: list[Any] = []
     paragraphs = 0
     building = False  # an error while building a cable is this shard's, else the file's
     try:
-        for number, raw in enumerate(read_path(task.path, on_skip=skip)):
-            if number % task.shards != task.shard:
-                continue
+        shard = (task.shard, task.shards) if task.shards > 1 else None
+        for raw in read_path(task.path, on_skip=skip, shard=shard):
             building = True
             try:
                 cable = build_cable(raw)

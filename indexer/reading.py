@@ -27,7 +27,7 @@ from indexer.formats.html import BODY_PRE, HTML, read_body_pre, read_html_page
 from indexer.formats.markdown import MARKDOWN, looks_like_markdown, read_markdown
 from indexer.formats.mongo import JSONL, iter_mongo, looks_like_mongo
 from indexer.formats.plain import PLAIN, read_plain
-from indexer.formats.records import Skipped
+from indexer.formats.records import Shard, Skipped
 from indexer.model import ParseError
 
 log = logging.getLogger("cablesearch")
@@ -136,8 +136,9 @@ def _read_single(text: str, source: str, fmt: str) -> RawCable:
     return read_plain(text, source, hint)
 
 
-def _iter_records(fmt: str, lines: Iterable[str], source: str) -> Iterator[RawCable | Skipped]:
-    return iter_csv(lines, source) if fmt == CSV else iter_mongo(lines, source)
+def _iter_records(fmt: str, lines: Iterable[str], source: str,
+                  shard: Shard = None) -> Iterator[RawCable | Skipped | None]:
+    return iter_csv(lines, source, shard) if fmt == CSV else iter_mongo(lines, source, shard)
 
 
 def read_text(text: str, source: str = "<text>", format: str | None = None) -> list[RawCable]:
@@ -148,6 +149,8 @@ def read_text(text: str, source: str = "<text>", format: str | None = None) -> l
     if fmt in STREAMED:
         cables: list[RawCable] = []
         for item in _iter_records(fmt, text.splitlines(keepends=True), source):
+            if item is None:  # (never without a shard)
+                continue
             if isinstance(item, Skipped):
                 raise ParseError(f"{item.source}: {item.reason}")
             cables.append(item)
@@ -231,35 +234,46 @@ def _describe(exc: BaseException) -> str:
     return f"unreadable: {text[:160]}"
 
 
-def _read_file(path: Path, on_skip: OnSkip) -> Iterator[RawCable]:
+def _ignore_skip(source: str, reason: str) -> None:
+    pass
+
+
+def _read_file(path: Path, on_skip: OnSkip, shard: Shard = None) -> Iterator[RawCable]:
+    """The cables of one file. With ``shard`` (k, n): only the k-th of every n records of a
+    streamed file, and what concerns the whole file is reported by shard 0 alone."""
     source = str(path)
+    first = shard is None or shard[0] == 0
+    file_skip = on_skip if first else _ignore_skip
     try:
         if not stat.S_ISREG(path.stat().st_mode):  # a FIFO or device would block or never end
-            on_skip(source, "not a regular file")
+            file_skip(source, "not a regular file")
             return
         with open_binary(path) as stream:
             head = stream.read(SNIFF_BYTES)
             if not head.strip():
-                on_skip(source, "empty file")
+                file_skip(source, "empty file")
                 return
             utf16 = head.startswith(_UTF16_BOMS)  # line by line streaming needs an 8-bit text
             if not utf16 and _is_binary(head):
-                on_skip(source, "binary file, not text")
+                file_skip(source, "binary file, not text")
                 return
             fmt = detect_format(decode_bytes(head)[0])
             if fmt in STREAMED and not utf16:
-                yield from _stream_records(path, fmt, on_skip)
+                yield from _stream_records(path, fmt, on_skip, file_skip, shard)
                 return
+            if not first and fmt not in STREAMED:
+                return  # one cable: shard 0's
             data = head + stream.read(MAX_FILE_BYTES + 1 - len(head))
             if len(data) > MAX_FILE_BYTES:
-                on_skip(source, f"too large to read whole ({fmt}, over {MAX_FILE_BYTES // 2**20} MB)")
+                file_skip(source, f"too large to read whole ({fmt}, over {MAX_FILE_BYTES // 2**20} MB)")
                 return
     except _READ_ERRORS as exc:
-        on_skip(source, _describe(exc))
+        file_skip(source, _describe(exc))
         return
     text, note = decode_bytes(data)
     if fmt in STREAMED:  # only UTF-16 files get here
-        items: Iterable[RawCable | Skipped] = _iter_records(fmt, text.splitlines(keepends=True), source)
+        items: Iterable[RawCable | Skipped | None] = _iter_records(fmt, text.splitlines(keepends=True),
+                                                                  source, shard)
     else:
         try:
             items = [_read_single(text, source, fmt)]
@@ -267,6 +281,8 @@ def _read_file(path: Path, on_skip: OnSkip) -> Iterator[RawCable]:
             on_skip(source, str(exc))
             return
     for item in items:
+        if item is None:  # another shard's record
+            continue
         if isinstance(item, Skipped):
             on_skip(item.source, item.reason)
             continue
@@ -275,12 +291,16 @@ def _read_file(path: Path, on_skip: OnSkip) -> Iterator[RawCable]:
         yield item
 
 
-def _stream_records(path: Path, fmt: str, on_skip: OnSkip) -> Iterator[RawCable]:
+def _stream_records(path: Path, fmt: str, on_skip: OnSkip, file_skip: OnSkip,
+                    shard: Shard = None) -> Iterator[RawCable]:
     source = str(path)
     with open_binary(path) as stream:
-        lines = _LineDecoder(stream, source, on_skip)
+        lines = _LineDecoder(stream, source, file_skip)
         seen_fallbacks = 0
-        for item in _iter_records(fmt, lines, source):
+        for item in _iter_records(fmt, lines, source, shard):
+            if item is None:  # another shard's good record: it took the fallback note, if any
+                seen_fallbacks = lines.fallbacks
+                continue
             if isinstance(item, Skipped):
                 on_skip(item.source, item.reason)
                 continue
@@ -289,7 +309,7 @@ def _stream_records(path: Path, fmt: str, on_skip: OnSkip) -> Iterator[RawCable]
                 seen_fallbacks = lines.fallbacks
             yield item
         if lines.error:
-            on_skip(source, f"{lines.error} (reading stopped)")
+            file_skip(source, f"{lines.error} (reading stopped)")
 
 
 def _walk(root: Path, on_skip: OnSkip) -> Iterator[Path]:
@@ -304,8 +324,14 @@ def _walk(root: Path, on_skip: OnSkip) -> Iterator[Path]:
                 yield Path(folder) / name
 
 
-def read_path(path: str | os.PathLike[str], on_skip: OnSkip | None = None) -> Iterator[RawCable]:
-    """All cables in a file or (recursively) a directory; unreadable input goes to on_skip."""
+def read_path(path: str | os.PathLike[str], on_skip: OnSkip | None = None,
+              shard: Shard = None) -> Iterator[RawCable]:
+    """All cables in a file or (recursively) a directory; unreadable input goes to on_skip.
+
+    ``shard`` (k, n) reads one of n shares of a file, for n readers working at once: the
+    records numbered k+1, k+1+n, … of a streamed file (another shard's records are numbered
+    but not built), the whole of a one-cable file for shard 0 only; each problem is reported
+    by one shard (the record's own, or shard 0 for the whole file's)."""
     report = on_skip or _log_skip
     root = Path(path)
     if root.is_dir():
@@ -316,4 +342,4 @@ def read_path(path: str | os.PathLike[str], on_skip: OnSkip | None = None) -> It
         report(str(root), "no such file or directory")
         return
     for file in files:
-        yield from _read_file(file, report)
+        yield from _read_file(file, report, shard)

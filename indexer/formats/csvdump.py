@@ -18,7 +18,7 @@ from collections import deque
 from collections.abc import Iterable, Iterator
 
 from indexer.formats.base import RawCable
-from indexer.formats.records import Skipped
+from indexer.formats.records import Shard, Skipped, owns
 from indexer.formats.text import parse_site_datetime, strip_partial_notice, tidy_lines, unwrap_entities
 
 CSV = "cables-csv"
@@ -120,12 +120,16 @@ def row_to_cable(row: list[str], source: str) -> RawCable:
     )
 
 
-def iter_csv(lines: Iterable[str], source: str) -> Iterator[RawCable | Skipped]:
+def iter_csv(lines: Iterable[str], source: str, shard: Shard = None) -> Iterator[RawCable | Skipped | None]:
     """Stream the dump: one RawCable or Skipped per record. ``lines`` keep their line ends.
 
     A record is broken when the csv module rejects it, when it has the wrong number of
     fields, or when one of its inner lines starts like a record (an unclosed quote ran into
     the next one); it is reported and reading resumes at that inner record start.
+
+    With ``shard`` (k, n), only records numbered k+1, k+1+n, … are built or reported; another
+    shard's good record yields None (not built: its row is only checked, which every shard
+    must do to number the records as one reader would).
     """
     if csv.field_size_limit() < MAX_RECORD_CHARS:
         csv.field_size_limit(MAX_RECORD_CHARS)
@@ -142,20 +146,27 @@ def iter_csv(lines: Iterable[str], source: str) -> Iterator[RawCable | Skipped]:
                     feed.record_done()  # a header row
                     continue
                 record += 1
-                where = f"{source}#{record} (line {feed.first_line})"
+                mine = owns(shard, record)
                 problem = _row_problem(row, feed.current)
                 if problem:
-                    yield Skipped(where, problem)
+                    if mine:
+                        yield Skipped(f"{source}#{record} (line {feed.first_line})", problem)
                     feed.resync()
                     continue
-                feed.record_done()
-                yield row_to_cable(row, where)
+                if mine:
+                    where = f"{source}#{record} (line {feed.first_line})"
+                    feed.record_done()
+                    yield row_to_cable(row, where)
+                else:
+                    feed.record_done()
+                    yield None
             return
         except (_RecordTooLong, csv.Error) as exc:
             record += 1
             reason = (f"record longer than {MAX_RECORD_CHARS} characters (unclosed quote?)"
                       if isinstance(exc, _RecordTooLong) else f"broken CSV record: {exc}")
-            yield Skipped(f"{source}#{record} (line {feed.first_line})", reason)
+            if owns(shard, record):
+                yield Skipped(f"{source}#{record} (line {feed.first_line})", reason)
             feed.resync()
 
 

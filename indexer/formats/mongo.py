@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable, Iterator
 
 from indexer.formats.base import RawCable
-from indexer.formats.records import Skipped
+from indexer.formats.records import Shard, Skipped, owns
 from indexer.formats.text import id_agrees_with_banner, parse_site_datetime, strip_partial_notice, unwrap_entities
 from indexer.model import ParseError
 
@@ -72,13 +72,20 @@ def record_to_cable(obj: dict, source: str) -> RawCable:
     )
 
 
-def iter_mongo(lines: Iterable[str], source: str) -> Iterator[RawCable | Skipped]:
-    """Stream a mongoexport file: one RawCable (or one Skipped) per non-blank line."""
+def iter_mongo(lines: Iterable[str], source: str, shard: Shard = None) -> Iterator[RawCable | Skipped | None]:
+    """Stream a mongoexport file: one RawCable (or one Skipped) per non-blank line.
+
+    With ``shard`` (k, n), only records numbered k+1, k+1+n, … are parsed or reported; another
+    shard's record yields None unparsed (one line is one record, so numbering needs no parse).
+    """
     record = 0
     for line_no, line in enumerate(lines, 1):
         if not line.strip():
             continue
         record += 1
+        if not owns(shard, record):
+            yield None
+            continue
         where = f"{source}#{record} (line {line_no})"
         try:
             obj, junk = _loads(line)

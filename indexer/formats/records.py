@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+Shard = tuple[int, int] | None  # (k, n): this reader builds only the k-th of every n records
+
 
 @dataclass(frozen=True)
 class Skipped:
@@ -11,3 +13,8 @@ class Skipped:
 
     source: str  # file name plus record number, e.g. "cables.csv#17 (line 2043)"
     reason: str  # one short line
+
+
+def owns(shard: Shard, record: int) -> bool:
+    """Whether record number ``record`` (1-based) is this shard's to build and report."""
+    return shard is None or (record - 1) % shard[1] == shard[0]
