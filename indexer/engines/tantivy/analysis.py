@@ -248,9 +248,9 @@ def _ascii_words(text: str) -> list[str]:
 
 def stemmed_index_values(texts: Iterable[str]) -> dict[str, IndexValue]:
     """``index_value(text, True)`` of each of ``texts`` (a cable's), their words checked at
-    once: the ASCII texts without ``_`` (nearly all) have their words split in C (no regex),
-    and the union of those tells the words to learn and whether any divergent word occurs
-    at all; only if one does is each text's set compared with those."""
+    once: the words of the ASCII texts without ``_`` (nearly all), joined, are split in C
+    (no regex): they tell the words to learn and whether any divergent word occurs at all;
+    only if one does is each text searched for those words (as substrings first, in C)."""
     out: dict[str, IndexValue] = {}
     plain: list[str] = []
     for text in texts:
@@ -263,8 +263,7 @@ def stemmed_index_values(texts: Iterable[str]) -> dict[str, IndexValue]:
             out[text] = index_value(text, True)
     if not plain:
         return out
-    each = [set(_ascii_words(text)) for text in plain]
-    words = set().union(*each)
+    words = set(_ascii_words("\n".join(plain)))
     if not words.issubset(_known):
         _learn(words.difference(_known))
     if _divergent.keys().isdisjoint(words):
@@ -274,9 +273,12 @@ def stemmed_index_values(texts: Iterable[str]) -> dict[str, IndexValue]:
         for text in plain:
             out[text] = index_value(text, True)
         return out
-    for text, its_words in zip(plain, each):
-        if not surrogates.keys().isdisjoint(its_words):
-            out[text] = (*_substituted(text, surrogates), None)
+    for text in plain:
+        lowered = text.lower()
+        if any(word in lowered for word in surrogates):  # as a substring: maybe a word
+            indexed, patches = _substituted(text, surrogates)
+            if patches:
+                out[text] = (indexed, patches, None)
     return out
 
 
