@@ -117,15 +117,16 @@ class Cable:
         return cls(**data)
 
 
+_LEAVES = frozenset({str, int, bool, float, type(None)})  # taken as they are, without a call
+
+
 def _plain(value: Any) -> Any:
     """Dataclasses as dicts and lists copied, all the way down; other values as they are."""
     kind = type(value)
-    if kind is str or value is None:
-        return value
     if kind is list:
-        return [_plain(v) for v in value]
+        return [v if type(v) in _LEAVES else _plain(v) for v in value]
     if hasattr(kind, "__dataclass_fields__"):
-        return {k: _plain(v) for k, v in vars(value).items()}
+        return {k: v if type(v) in _LEAVES else _plain(v) for k, v in vars(value).items()}
     return value
 
 
