@@ -14,7 +14,10 @@ with a text tantivy must take pre-tokenized (see analysis.py) goes as a spec, a 
 values plus the tokens, made into a ``tantivy.Document`` in the writer; so does the cable
 document (one per cable), whose payload is bytes.
 
-The cable-level part of a paragraph's values is converted and serialised once per cable.
+The cable-level part of a paragraph's values is converted and serialised once per cable,
+and the words of all its stemmed texts are checked at once (``stemmed_index_values``).
+Measured on 3,000 cables of the 10x file (24,629 paragraphs, words already learnt):
+``prepare`` 0.088 ms a paragraph before that check, 0.070 after.
 """
 
 from __future__ import annotations
