@@ -4,7 +4,11 @@ Every build and every query pass runs in its own child (``python -m bench.job``)
 engine's memory never shows in another's figures. Peak memory is read two ways: the
 child's own ``ru_maxrss`` plus the largest of its worker processes (an upper bound: the two
 peaks need not coincide), and the sum of the RSS of the whole process tree sampled every
-50 ms from here (a lower bound: a peak shorter than the interval can be missed).
+50 ms from here (a lower bound: a peak shorter than the interval can be missed). Both count
+the pages of files a process maps, which for an engine that reads its index through mmap
+(tantivy) grow to the index's size on disk while merges read it: page cache the kernel can
+drop, not memory the build holds. So the sampler also sums the tree's *private* memory
+(resident pages not backed by a file, /proc/PID/statm), the figure to hold to a budget.
 """
 
 from __future__ import annotations
@@ -48,22 +52,27 @@ def run_job(spec: dict[str, Any], workdir: Path) -> dict[str, Any]:
     result = json.loads(out_path.read_text())
     result["process_seconds"] = round(wall, 3)
     result["tree_peak_mb"] = round(sampler.peak_bytes / 2**20, 1)
+    result["tree_private_peak_mb"] = round(sampler.peak_private_bytes / 2**20, 1)
     return result
 
 
 class TreeSampler(threading.Thread):
-    """Samples the summed RSS of a process and all its descendants (Linux /proc)."""
+    """Samples the summed RSS, and private memory, of a process and all its descendants
+    (Linux /proc)."""
 
     def __init__(self, pid: int, interval: float = 0.05) -> None:
         super().__init__(daemon=True)
         self.pid = pid
         self.interval = interval
         self.peak_bytes = 0
+        self.peak_private_bytes = 0
         self._stop_event = threading.Event()
 
     def run(self) -> None:
         while not self._stop_event.is_set():
-            self.peak_bytes = max(self.peak_bytes, tree_rss_bytes(self.pid))
+            rss, private = tree_memory_bytes(self.pid)
+            self.peak_bytes = max(self.peak_bytes, rss)
+            self.peak_private_bytes = max(self.peak_private_bytes, private)
             self._stop_event.wait(self.interval)
 
     def stop(self) -> None:
@@ -71,14 +80,15 @@ class TreeSampler(threading.Thread):
         self.join()
 
 
-def tree_rss_bytes(root_pid: int) -> int:
-    """Summed resident memory of ``root_pid`` and its descendants; 0 off Linux."""
+def tree_memory_bytes(root_pid: int) -> tuple[int, int]:
+    """Summed resident memory of ``root_pid`` and its descendants, all of it and the part
+    not backed by files (resident minus shared pages in /proc/PID/statm); 0s off Linux."""
     parents: dict[int, int] = {}
     rss: dict[int, int] = {}
     try:
         entries = os.listdir("/proc")
     except OSError:
-        return 0
+        return 0, 0
     for entry in entries:
         if not entry.isdigit():
             continue
@@ -91,12 +101,23 @@ def tree_rss_bytes(root_pid: int) -> int:
         fields = stat[stat.rfind(b")") + 2:].split()
         parents[int(entry)] = int(fields[1])
         rss[int(entry)] = int(fields[21]) * PAGE_BYTES
-    total, frontier = 0, [root_pid]
+    total = private = 0
+    frontier = [root_pid]
     while frontier:
         pid = frontier.pop()
         total += rss.get(pid, 0)
+        private += _private_bytes(pid)
         frontier.extend(child for child, parent in parents.items() if parent == pid)
-    return total
+    return total, private
+
+
+def _private_bytes(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/statm", "rb") as handle:
+            resident, shared = handle.read().split()[1:3]
+    except (OSError, ValueError):
+        return 0
+    return (int(resident) - int(shared)) * PAGE_BYTES
 
 
 def own_peak_mb() -> dict[str, float]:

@@ -10,8 +10,8 @@ from .engines import BASELINE
 from .measure import latency_summary
 from .queries import CLASSES
 
-BUILD_FIGURES = ("seconds", "paragraphs_per_s", "mb_text_per_s", "peak_mb", "size_mb",
-                 "cpu_seconds")
+BUILD_FIGURES = ("seconds", "paragraphs_per_s", "mb_text_per_s", "peak_mb", "private_peak_mb",
+                 "size_mb", "cpu_seconds")
 LATENCY_FIGURES = ("median_ms", "p95_ms", "max_ms", "cpu_median_ms", "cpu_p95_ms",
                    "cpu_max_ms")
 
@@ -33,6 +33,7 @@ def build_figures(raw: dict[str, Any], text_mb: float) -> dict[str, Any]:
         "self_peak_mb": raw.get("self_peak_mb"),
         "workers_peak_mb": raw.get("workers_peak_mb"),
         "tree_peak_mb": raw.get("tree_peak_mb"),
+        "private_peak_mb": raw.get("tree_private_peak_mb"),
         "size_mb": raw.get("size_mb"),
         "process_seconds": raw.get("process_seconds"),
         "cpu_seconds": raw.get("cpu_seconds"),
@@ -116,8 +117,9 @@ def markdown(results: dict[str, Any]) -> str:
         "",
         "**Build** (from the dump layout, parsing included)",
         "",
-        "| engine | seconds | paragraphs/s | MB text/s | peak MB | size on disk MB | CPU s |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| engine | seconds | paragraphs/s | MB text/s | peak MB | private peak MB "
+        "| size on disk MB | CPU s |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, data in engines.items():
         if "build" not in data:

@@ -66,6 +66,8 @@ def test_run_measures_every_engine_and_class(run_output):
         build = data["build"]
         assert build["seconds"] > 0 and build["paragraphs_per_s"] > 0, name
         assert build["mb_text_per_s"] > 0 and build["peak_mb"] > 0, name
+        if sys.platform == "linux":  # private memory is read from /proc
+            assert 0 < build["private_peak_mb"] <= build["tree_peak_mb"], name
         assert build["cpu_seconds"] > 0, name
         if name != "parse-only":
             assert build["size_mb"] > 0, name
