@@ -1,5 +1,6 @@
-"""The lean highlight (``searching.text_spans``) marks exactly the words Whoosh's analyzer
-marks (``highlight.match_spans``), on real paragraphs."""
+"""The lean highlight (``highlight.stem_spans``, which both engines use, through
+``searching.text_spans`` on Whoosh) marks exactly the words Whoosh's analyzer marks
+(``highlight.match_spans``), on real paragraphs."""
 
 from __future__ import annotations
 
@@ -27,14 +28,17 @@ def test_lean_spans_equal_the_analyzers(corpus):
         if len(paragraphs) >= 3000:
             break
     assert len(paragraphs) >= 1000
-    compared = marked = 0
+    compared = marked = non_ascii = 0
     for i, text in enumerate(paragraphs):
         found = stems_of(text)
-        stems = set(found[::7])  # some of the paragraph's own stems
         words = {text.split()[0].lower()} if i % 3 == 0 and text.split() else set()
         analyzer = analyzers[i % 2]
-        expected = match_spans(text, analyzer, stems, words)
-        assert text_spans(analyzer, text, stems, words) == expected
-        compared += 1
-        marked += len(expected)
-    assert marked > compared  # the comparison marked words, not only empty lists
+        # some of the paragraph's own stems; and stems whose words do not begin with them
+        # (Porter2's exceptions: dying -> die, lying -> lie)
+        for stems in (set(found[::7]), {"die", "lie"}):
+            expected = match_spans(text, analyzer, stems, words)
+            assert text_spans(analyzer, text, stems, words) == expected
+            compared += 1
+            marked += len(expected)
+        non_ascii += not text.isascii()
+    assert marked > compared / 2 and non_ascii > 5  # words were marked, odd texts were read

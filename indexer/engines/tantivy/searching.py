@@ -11,9 +11,7 @@ little matched.
 
 from __future__ import annotations
 
-import functools
 import os
-import re
 import threading
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
@@ -26,9 +24,9 @@ from ...model import LEVELS
 from ..base import EngineHit, EngineResult, QueryError, SearchRequest
 from ..filtering import filter_clauses
 from ..querylang import parse_query
-from ..whoosh.analysis import WORD, stemming_analyzer
-from ..whoosh.highlight import snippet
-from .analysis import stem_word, whoosh_stems
+from ..whoosh.analysis import stemming_analyzer
+from ..whoosh.highlight import snippet, stem_spans
+from .analysis import whoosh_stems
 from .compile import (NOTHING, Compiled, Vocabulary, any_key, compile_query, date_range,
                       zero)
 from .documents import stored_fields
@@ -460,64 +458,13 @@ def _facet_value(value: Any) -> str:
 
 # --- hits -----------------------------------------------------------------------------------
 
-def match_spans(text: str, stems: set[str], words: set[str]) -> list[tuple[int, int]]:
-    """Character spans of the words whose stem is in ``stems`` or that are in ``words`` (the
-    rule of Whoosh's highlighter, ``whoosh/highlight.py``, which stems every word of the text).
-
-    Only words that can match are looked at: a stem keeps the beginning of its word (Porter2
-    rewrites at most the last two letters of a stem, and keeps the first letter even in its
-    exceptions such as dying, die), so in ASCII text each stem's head is searched for and only
-    the words starting with it are stemmed. Other text is read word by word."""
-    if not text or not (stems or words):
-        return []
-    if not text.isascii():  # lower() may change lengths and offsets outside ASCII
-        return _all_word_spans(text, stems, words)
-    heads = _heads(frozenset(stems), frozenset(words))
-    if heads is None:
-        return []
-    lowered = text.lower()
-    spans = []
-    for m in heads.finditer(lowered):
-        start = m.start()
-        if start and _is_word(lowered[start - 1]):
-            continue  # inside a word, not its beginning
-        word = m.group()
-        if word in words or stem_word(word) in stems:
-            spans.append(m.span())
-    return spans
-
-
-@functools.lru_cache(maxsize=256)
-def _heads(stems: frozenset[str], words: frozenset[str]) -> re.Pattern | None:
-    """A pattern for any head a matching word must begin with, and the rest of the word."""
-    heads = {s[:len(s) - 2] if len(s) > 3 else s[:1] for s in stems} | set(words)
-    heads = sorted((h for h in heads if h), key=lambda h: (-len(h), h))
-    if not heads:
-        return None
-    return re.compile("(?:" + "|".join(map(re.escape, heads)) + r")\w*")
-
-
-def _is_word(char: str) -> bool:
-    return char.isalnum() or char == "_"
-
-
-def _all_word_spans(text: str, stems: set[str], words: set[str]) -> list[tuple[int, int]]:
-    """``match_spans`` for any text: each distinct word stemmed once, then found again."""
-    matching = [w for w in set(WORD.findall(text))
-                if (low := w.lower()) in words or stem_word(low) in stems]
-    if not matching:
-        return []
-    # a whole \w+ run equal to one of the words (the alternatives are tried in turn)
-    pattern = re.compile(r"(?<!\w)(?:" + "|".join(map(re.escape, matching)) + r")(?!\w)")
-    return [m.span() for m in pattern.finditer(text)]
-
 
 def _hits(searcher, page, compiled: Compiled, counts: list[int] | None) -> list[EngineHit]:
     hits = []
     for i, (score, address) in enumerate(page):
         stored = stored_fields(searcher.doc(address))
         text = stored.get("text") or ""
-        spans = match_spans(text, compiled.stems, compiled.words)
+        spans = stem_spans(text, compiled.stems, compiled.words)
         snip, highlights = snippet(text, spans)
         hits.append(EngineHit(
             refid=stored.get("refid", ""), paragraph=int(stored.get("paragraph") or 0),

@@ -33,10 +33,9 @@ from ..base import EngineHit, EngineResult, QueryError, SearchRequest
 from ..filtering import ceiling_rank, filter_clauses
 from ..querylang import parse_query
 from .analysis import WORD, stem
-from .analysis import _stems as _stem_cache
 from .approx import Estimate, approximate
 from .compile import Compiled, KeywordValues, compile_query
-from .highlight import match_spans, snippet
+from .highlight import match_spans, snippet, stem_spans
 from .postings import docset, estimate, with_checked_phrases
 from .schema import KIND_PARAGRAPH
 from .suggest import suggest
@@ -396,20 +395,11 @@ def _facet_value(value: Any) -> str:
 # --- hits -----------------------------------------------------------------------------------
 
 def text_spans(analyzer, text: str, stems: set[str], words: set[str]) -> list[tuple[int, int]]:
-    """``highlight.match_spans``; when the analyzer is the stemming one of ``analysis``
-    (``\\w+`` words, lower case, English stems) the same tokens without its token pipeline:
-    one regex pass and the stem cache (a long paragraph's highlight cost most of a search)."""
-    if not _plain_stemming(analyzer):
-        return match_spans(text, analyzer, stems, words)
-    if not text or not (stems or words):
-        return []
-    cached = _stem_cache.get
-    spans = []
-    for match in WORD.finditer(text):
-        word = match.group().lower()
-        if (cached(word) or stem(word)) in stems or word in words:
-            spans.append(match.span())
-    return spans
+    """``highlight.match_spans``, by ``highlight.stem_spans`` when the analyzer is the
+    stemming one of ``analysis``."""
+    if _plain_stemming(analyzer):
+        return stem_spans(text, stems, words)
+    return match_spans(text, analyzer, stems, words)
 
 
 def _plain_stemming(analyzer) -> bool:
