@@ -147,19 +147,15 @@ def iter_csv(lines: Iterable[str], source: str, shard: Shard = None) -> Iterator
                     continue
                 record += 1
                 mine = owns(shard, record)
+                where = f"{source}#{record} (line {feed.first_line})" if mine else ""
                 problem = _row_problem(row, feed.current)
                 if problem:
                     if mine:
-                        yield Skipped(f"{source}#{record} (line {feed.first_line})", problem)
+                        yield Skipped(where, problem)
                     feed.resync()
                     continue
-                if mine:
-                    where = f"{source}#{record} (line {feed.first_line})"
-                    feed.record_done()
-                    yield row_to_cable(row, where)
-                else:
-                    feed.record_done()
-                    yield None
+                feed.record_done()
+                yield row_to_cable(row, where) if mine else None
             return
         except (_RecordTooLong, csv.Error) as exc:
             record += 1

@@ -121,9 +121,12 @@ def _surrogate(stem: str, native_stem: tantivy.TextAnalyzer) -> str | None:
 
 
 def _learn(words: set[str]) -> None:
+    """Compare the two stemmers on those of ``words`` not compared yet."""
+    if words.issubset(_known):
+        return
     native_stem, _words = _natives()
     with _lock:
-        for word in words:
+        for word in words.difference(_known):
             stem = stem_word(word)
             if native_stem.analyze(word) != [stem]:
                 _divergent[word] = _surrogate(stem, native_stem)
@@ -132,13 +135,8 @@ def _learn(words: set[str]) -> None:
 
 def native_ok(text: str, stem: bool = True) -> bool:
     """True when tantivy's own analyzer yields exactly the Whoosh analyzer's tokens."""
-    words = native_words(text)
-    if words is None or not stem:
-        return words is not None
-    distinct = set(words)
-    if not distinct.issubset(_known):
-        _learn(distinct.difference(_known))
-    return _divergent.keys().isdisjoint(distinct)
+    _indexed, patches, tokens = index_value(text, stem)
+    return patches is None and tokens is None
 
 
 # A text's tokens: the words (or stems) in order, their start and end offsets. Three flat
@@ -224,8 +222,7 @@ def index_value(text: str, stem: bool) -> IndexValue:
     if words is None:
         return text, None, _tokens(text, stem)
     distinct = set(words)
-    if not distinct.issubset(_known):
-        _learn(distinct.difference(_known))
+    _learn(distinct)
     if _divergent.keys().isdisjoint(distinct):
         return text, None, None
     surrogates = {w: _divergent[w] for w in distinct.intersection(_divergent)}
@@ -264,8 +261,7 @@ def stemmed_index_values(texts: Iterable[str]) -> dict[str, IndexValue]:
     if not plain:
         return out
     words = set(_ascii_words("\n".join(plain)))
-    if not words.issubset(_known):
-        _learn(words.difference(_known))
+    _learn(words)
     if _divergent.keys().isdisjoint(words):
         return out
     surrogates = {w: _divergent[w] for w in words.intersection(_divergent)}
