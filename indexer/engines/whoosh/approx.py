@@ -18,9 +18,6 @@ anything else gives None and the caller scores the usual way.
 
 from __future__ import annotations
 
-from bisect import bisect_right
-from typing import Any
-
 from whoosh import query, scoring
 from whoosh.util import make_binary_tree, make_weighted_tree
 
@@ -115,7 +112,6 @@ class _Context:
         self.weighting = weighting
         self.segments = [(offset, offset + sub.doc_count_all(), sub.reader())
                          for sub, offset in searcher.leaf_searchers()]
-        self.lengths: dict[str, list[Any]] = {}  # per segment: its length bytes
         self.weights: dict[tuple[str, bytes], dict[int, float]] = {}  # as read
         self.terms: set[tuple[str, bytes]] = set()  # read as terms
         self.read_over: dict[tuple[str, bytes], list[set[int]]] = {}  # universes read over
@@ -125,42 +121,38 @@ class _Context:
         self.weights.setdefault(key, {}).update(weights)
 
     def leaf(self, key: tuple[str, bytes], weights: dict[int, float]) -> None:
-        """The term's exact score in each document of ``weights``."""
-        score = self.term_scorer(*key)
-        self.leaves[key] = {d: score(d, w) for d, w in weights.items()}
-
-    def term_scorer(self, fieldname: str, btext: bytes):
-        """score(docnum, weight) as Whoosh's scorer for the term computes it."""
+        """The term's exact score in each document of ``weights`` (docnum -> weight), as
+        Whoosh's scorer for the term computes it. BM25F is a function of the weight and
+        the field's length byte alone, so it is computed once per pair that occurs."""
+        fieldname, btext = key
         searcher = self.searcher
         if not searcher.schema[fieldname].scorable:  # Whoosh's WeightScorer
-            return lambda docnum, weight: weight
+            self.leaves[key] = dict(weights)
+            return
         idf = searcher.idf(fieldname, btext)
         avgfl = searcher.avg_field_length(fieldname) or 1
         w = self.weighting
-        B = w._field_B.get(fieldname, w.B)
-        K1 = w.K1
-        length = self.length_of(fieldname)
+        B, K1 = w._field_B.get(fieldname, w.B), w.K1
+        docs = list(weights)
+        pairs = list(zip(weights.values(), map(self.length_bytes(fieldname).__getitem__, docs)))
+        bm25 = scoring.bm25
+        score = {(weight, byte): bm25(idf, weight, _LENGTH_OF_BYTE[byte] or 1, avgfl, B, K1)
+                 for weight, byte in set(pairs)}
+        self.leaves[key] = dict(zip(docs, map(score.__getitem__, pairs)))
 
-        def score(docnum: int, weight: float) -> float:
-            return scoring.bm25(idf, weight, length(docnum), avgfl, B, K1)
-        return score
-
-    def length_of(self, fieldname: str):
-        """docnum -> the field's length as Whoosh's scorer reads it (1 when unknown)."""
-        if fieldname not in self.lengths:
-            self.lengths[fieldname] = [_length_bytes(reader._perdoc, fieldname)
-                                       for _start, _end, reader in self.segments]
-        columns = self.lengths[fieldname]
-        starts = [start for start, _end, _reader in self.segments]
-
-        def length(docnum: int) -> float:
-            segment = bisect_right(starts, docnum) - 1
-            data = columns[segment]
-            local = docnum - starts[segment]
-            if data is None or local >= len(data):
-                return 1
-            return _LENGTH_OF_BYTE[data[local]] or 1
-        return length
+    def length_bytes(self, fieldname: str) -> bytes:
+        """The field's length byte of every document, by top-level docnum (0 where a
+        segment has none: Whoosh's scorer then takes the length as 1, as for byte 0)."""
+        cache = self.searcher.__dict__.setdefault("_cablesearch_length_bytes", {})
+        if fieldname not in cache:
+            column = bytearray()
+            for start, end, reader in self.segments:  # in docnum order, one after another
+                data = _length_bytes(reader._perdoc, fieldname) or b""
+                column += bytes(start - len(column))
+                column += data[:end - start]
+                column += bytes(end - len(column))
+            cache[fieldname] = bytes(column)
+        return cache[fieldname]
 
 
 def _matches(ctx: _Context, q: query.Query, universe: set[int]) -> set[int]:

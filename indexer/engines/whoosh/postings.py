@@ -20,6 +20,8 @@ from whoosh import formats, matching, query
 from whoosh.codec.whoosh3 import W3LeafMatcher
 from whoosh.util import make_binary_tree
 
+from .blocks import read_head
+
 
 def docset(searcher, q: query.Query, universe: set[int]) -> set[int]:
     """The documents of ``universe`` matching ``q``: the same set Whoosh's matcher yields."""
@@ -103,6 +105,7 @@ def term_docs(searcher, fieldname: str, text, universe: set[int]) -> set[int]:
 PRESENCE, VALUE, WEIGHT, WEIGHT_AND_VALUE = "presence", "value", "weight", "weight+value"
 # One candidate per this many postings (blocks hold 128) or more: every block is read.
 WHOLE_READ_RATIO = 16
+_NO_VALUES = (PRESENCE, WEIGHT)
 
 
 def term_items(searcher, fieldname: str, text, candidates: Iterable[int], what: str
@@ -127,7 +130,7 @@ def term_items(searcher, fieldname: str, text, candidates: Iterable[int], what: 
             continue
         if local is None:  # read every block, no per-candidate search
             for ids, items in _all_blocks(matcher, what):
-                out.update(zip([d + offset for d in ids] if offset else ids, items))
+                out.update(zip(map(offset.__add__, ids) if offset else ids, items))
             continue
         for docnum, item in _probe(matcher, local, what):
             out[docnum + offset] = item
@@ -137,9 +140,12 @@ def term_items(searcher, fieldname: str, text, candidates: Iterable[int], what: 
     return out
 
 
-def _block_ids(matcher) -> tuple[int, ...]:
-    """The current block's ids (Whoosh's ``_read_ids``, decoding the deltas in C)."""
+def _block_ids(matcher, what: str = PRESENCE) -> tuple[int, ...]:
+    """The current block's ids (Whoosh's ``_read_ids``, decoding the deltas in C). When
+    ``what`` needs no values, only the block's ids and weights are decoded (``blocks``)."""
     if matcher._ids is None:
+        if matcher._data is None and (what in _NO_VALUES and read_head(matcher)):
+            return matcher._ids
         if matcher._data is None:
             matcher._read_data()
         ids = matcher._data[0]
@@ -182,7 +188,7 @@ def _all_blocks(matcher, what: str):
             matcher.next()
         return
     while matcher.is_active():
-        yield _block_ids(matcher), _block_items(matcher, what)
+        yield _block_ids(matcher, what), _block_items(matcher, what)
         matcher._next_block()
 
 
@@ -225,7 +231,7 @@ def _probe(matcher, docnums: list[int], what: str):
             if not matcher.is_active():
                 return
             items = None
-        ids = _block_ids(matcher)
+        ids = _block_ids(matcher, what)
         i = bisect_left(ids, docnum, matcher._i)
         matcher._i = i
         if i < len(ids) and ids[i] == docnum:

@@ -1,0 +1,147 @@
+"""A Whoosh 3 posting block's ids and weights, read without unpickling its values.
+
+Whoosh 2.7.4 stores a block as one pickle (protocol 2, usually zlib-compressed) of
+``(id deltas, weights, values)``. For a field with positions the values are most of it,
+and protocol 2 pickles each value (bytes) as a call of ``codecs.encode`` on a string: that
+is where most of the time of ``pickle.loads`` goes. A query that needs no positions (words,
+AND, OR) needs only the ids and weights, which come first in the pickle. Here only the
+front of the block is decompressed (``zlib``'s ``max_length``) and its two tuples are read
+from the pickle's opcodes: the same numbers ``W3LeafMatcher._read_ids`` and
+``_read_weights`` give. A block of any other shape is left to Whoosh (``read_head`` says
+False and nothing is set).
+"""
+
+from __future__ import annotations
+
+import struct
+import zlib
+from array import array
+from functools import lru_cache
+from itertools import accumulate
+
+PROTO_2 = b"\x80\x02"
+MARK, TUPLE, NONE, BINFLOAT = 0x28, 0x74, 0x4E, 0x47  # "(", "t", "N", "G"
+BININT1, BININT2, BININT = 0x4B, 0x4D, 0x4A  # "K", "M", "J"
+BINPUT, LONG_BINPUT = 0x71, 0x72  # "q", "r": memo entries after each tuple
+TUPLE1 = 0x85  # TUPLE1..TUPLE3: tuples of 1-3 items have no MARK
+_ONE_BYTE = b"K"
+_FLOAT = b"G"
+_ONE_FLOAT = struct.Struct(">d")
+
+
+def read_head(matcher) -> bool:
+    """Set the current block's ``_ids`` and ``_weights`` on a ``W3LeafMatcher`` (as its
+    ``_read_ids`` / ``_read_weights`` would) from the front of the block; False, leaving
+    the matcher as it was, when the block is not in the shape read here."""
+    n = matcher._blocklength
+    data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
+    if matcher._compression:
+        try:
+            head = zlib.decompressobj().decompress(data, _head_bound(n))
+        except zlib.error:
+            return False
+    else:
+        head = bytes(data)
+    try:
+        found = ids_and_weights(head, n)
+    except (IndexError, ValueError, struct.error):
+        return False
+    if found is None:
+        return False
+    deltas, weights = found
+    matcher._ids = tuple(accumulate(deltas))
+    if weights is None:  # every weight 1.0
+        weights = array("f", [1.0]) * n
+    elif isinstance(weights, float):  # every weight the same
+        weights = array("f", [weights]) * n
+    matcher._weights = weights
+    return True
+
+
+def _head_bound(n: int) -> int:
+    """Bytes enough for the pickle's ids and weights of an n-posting block: per posting at
+    most 5 (an int) and 9 (a float), plus marks, tuple ends and memo entries."""
+    return 32 + 14 * n
+
+
+def ids_and_weights(head: bytes, n: int) -> tuple[list[int], tuple | float | None] | None:
+    """(id deltas, weights) from the front of a block's pickle: weights a tuple of floats,
+    one float (all alike) or None (all 1.0). None when the pickle is not in that shape."""
+    if head[:2] != PROTO_2:
+        return None
+    deltas, p = _ints(head, _open(head, 2, n), n)
+    p = _close(head, p, n)
+    if p < 0:
+        return None
+    p = _memo(head, p)
+    if head[p] == NONE:
+        return deltas, None
+    start = _open(head, p, n)
+    if start >= 0 and head[start:start + 9 * n:9] == _FLOAT * n \
+            and _close(head, start + 9 * n, n) >= 0:
+        return deltas, _floats(n).unpack_from(head, start)
+    # One float for all. What follows it starts the values' tuple: never a float or the
+    # end of a tuple, which is what follows the first of up to 3 weights (no MARK).
+    if head[p] == BINFLOAT and head[p + 9] not in (BINFLOAT, TUPLE1):
+        return deltas, _ONE_FLOAT.unpack_from(head, p + 1)[0]
+    return None
+
+
+def _open(head: bytes, p: int, n: int) -> int:
+    """Past the MARK that opens a tuple of n > 3 items (-1 when it is missing)."""
+    if n <= 3:
+        return p
+    return p + 1 if p >= 0 and head[p] == MARK else -1
+
+
+def _close(head: bytes, p: int, n: int) -> int:
+    """Past the opcode that closes a tuple of n items (-1 when it is another)."""
+    expected = TUPLE if n > 3 else TUPLE1 + n - 1
+    return p + 1 if head[p] == expected else -1
+
+
+def _memo(head: bytes, p: int) -> int:
+    opcode = head[p]
+    if opcode == BINPUT:
+        return p + 2
+    if opcode == LONG_BINPUT:
+        return p + 5
+    return p
+
+
+def _ints(head: bytes, p: int, n: int) -> tuple[list[int], int]:
+    """n pickled non-negative ints from ``p``. Deltas of dense ids are mostly one byte
+    each (BININT1): each run of those is taken in one slice, the others one by one."""
+    if p < 0:
+        raise ValueError("no tuple")
+    out: list[int] = []
+    left = n
+    while left:
+        opcodes = head[p:p + 2 * left:2]
+        run = len(opcodes) - len(opcodes.lstrip(_ONE_BYTE))  # leading one-byte ints
+        if run:
+            out += head[p + 1:p + 2 * run:2]
+            p += 2 * run
+            left -= run
+        if left:
+            value, p = _int(head, p)
+            out.append(value)
+            left -= 1
+    return out, p
+
+
+def _int(head: bytes, p: int) -> tuple[int, int]:
+    opcode = head[p]
+    if opcode == BININT1:
+        return head[p + 1], p + 2
+    if opcode == BININT2:
+        return head[p + 1] | head[p + 2] << 8, p + 3
+    if opcode == BININT:
+        return int.from_bytes(head[p + 1:p + 5], "little", signed=True), p + 5
+    raise ValueError(f"opcode {opcode:#x} is not an int")
+
+
+@lru_cache(maxsize=None)
+def _floats(n: int) -> struct.Struct:
+    """n pickled floats: each a BINFLOAT opcode and a big-endian double."""
+    return struct.Struct(">" + "xd" * n)

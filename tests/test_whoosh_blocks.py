@@ -1,0 +1,80 @@
+"""A posting block's ids and weights read from the front of its pickle (``blocks``) are
+the ones Whoosh decodes from the whole block."""
+
+from __future__ import annotations
+
+import pickle
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from search_fixtures import search_index  # noqa: F401  (fixture)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.integers(0, 2**31 - 1), min_size=1, max_size=130),
+       st.sampled_from(["ones", "same", "each"]), st.data())
+def test_ids_and_weights_read_any_block_pickle(deltas, kind, data):
+    from indexer.engines.whoosh.blocks import ids_and_weights
+
+    n = len(deltas)
+    if kind == "ones":
+        weights = None
+    elif kind == "same":
+        weights = data.draw(st.floats(0.5, 1e6, width=32))
+    else:
+        weights = tuple(data.draw(st.lists(st.floats(0.5, 1e6, width=32), min_size=n,
+                                           max_size=n)))
+    values = tuple(bytes([i % 256]) * (i % 7) for i in range(n))  # as Positions stores them
+    blob = pickle.dumps((tuple(deltas), weights, values), 2)  # Whoosh 3's block pickle
+    assert ids_and_weights(blob, n) == (deltas, weights)
+    # a head cut anywhere inside the ids or weights is not read as a block
+    # (the pair's pickle ends with TUPLE2, a memo entry and STOP; a tuple of weights has
+    # its own memo entry)
+    head_end = len(pickle.dumps((tuple(deltas), weights), 2)) - 4 \
+        - (2 if isinstance(weights, tuple) else 0)
+    cut = data.draw(st.integers(2, head_end - 1))
+    with pytest.raises((IndexError, ValueError)):
+        found = ids_and_weights(blob[:cut], n)
+        if found is None:
+            raise ValueError("not read")
+
+
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("engine_name", ["whoosh"], indirect=True)
+def test_read_head_matches_whoosh_on_every_block(search_index):
+    """Every block of a spread of terms (the most frequent, whose blocks are full and dense,
+    and every 50th term of the lexicon, whose ids are sparse), in every segment."""
+    from whoosh import index
+    from whoosh.codec.whoosh3 import W3LeafMatcher
+
+    from indexer.engines.whoosh.blocks import read_head
+
+    ix = index.open_dir(str(search_index))
+    with ix.searcher() as s:
+        reader = s.reader()
+        by_frequency = sorted(reader.iter_field("text"), key=lambda kv: -kv[1].doc_frequency())
+        terms = [t for t, _ in by_frequency[:20]] + [t for t, _ in by_frequency[::50]]
+        blocks = 0
+        for sub, _offset in s.leaf_searchers():
+            for term in terms:
+                if ("text", term) not in sub.reader():
+                    continue
+                fast = sub.reader().postings("text", term)
+                slow = sub.reader().postings("text", term)
+                if not isinstance(fast, W3LeafMatcher):
+                    continue  # few postings: kept inline, not in blocks
+                while fast.is_active():
+                    assert read_head(fast)
+                    slow._read_ids()
+                    slow._read_weights()
+                    assert fast._ids == slow._ids
+                    assert type(fast._weights) is type(slow._weights)
+                    assert list(fast._weights) == list(slow._weights)
+                    blocks += 1
+                    fast._next_block()
+                    slow._next_block()
+        assert blocks > 500
