@@ -100,3 +100,71 @@ def test_facets_after_fork(archive, search_index):
         child.join(10)
         if child.is_alive():
             child.kill()
+
+
+def _per_cable_counts(archive, text: str) -> dict[str, int]:
+    """How many paragraphs of each cable match, from every page of the plain search."""
+    counts: dict[str, int] = {}
+    page = 1
+    while True:
+        result = archive.search(text, limit=1000, page=page)
+        for hit in result.hits:
+            counts[hit.refid] = counts.get(hit.refid, 0) + 1
+        if page * 1000 >= result.total:
+            return counts
+        page += 1
+
+
+def test_cable_total_in_one_pass_when_the_cables_left_out_have_two_matches(archive, monkeypatch):
+    """With room for every cable of three matches or more but not for all of two, the
+    cables left out are counted from the paragraphs left out (two each), in one pass."""
+    from indexer.engines.tantivy import searching
+
+    passes = []
+    once = searching._repeats_at_once
+    monkeypatch.setattr(searching, "_repeats_at_once",
+                        lambda *a: passes.append(once(*a)) or passes[-1])
+    monkeypatch.setattr(searching, "ONE_PASS_MATCHES", 10**9)
+    tried = 0
+    for word in WORDS:
+        counts = _per_cable_counts(archive, word)
+        three = sum(1 for m in counts.values() if m >= 3)
+        two = sum(1 for m in counts.values() if m == 2)
+        if not three or two < 2:
+            continue
+        for room, settles in ((three + 1, True), (three, False)):
+            passes.clear()
+            monkeypatch.setattr(searching, "MAX_BUCKETS", room)
+            assert archive.search(word, per_cable=True, limit=2).total == len(counts), word
+            assert (passes[0] is not None) == settles, (word, room)
+        tried += 1
+    assert tried >= 3
+
+
+def test_tag_counts_by_dictionary_are_the_aggregations(corpus, tmp_path, monkeypatch, engine_name):
+    """Tags counted by walking the term dictionary give the terms aggregation's buckets,
+    the paragraphs without a tag included (real cables of a month, every third without its
+    tags: the search subset has no untagged paragraph)."""
+    from dataclasses import replace
+
+    from indexer import parse_path
+    from indexer.engines.base import SearchRequest
+    from indexer.engines.registry import create_index
+    from indexer.engines.tantivy import searching
+
+    cables = [replace(c, tags=[]) if i % 3 == 0 else c
+              for i, c in enumerate(parse_path(corpus / "cablegate-html/2009/08"))]
+    engine = create_index(tmp_path / "ix", engine_name)
+    try:
+        engine.write(cables)
+        queries = WORDS[:5] + ["the", "NOT iran", "tags:PREL OR iran"]
+        requests = [SearchRequest(query=q, facets=list(searching.FACETS)) for q in queries]
+        monkeypatch.setattr(searching, "BY_DICTIONARY_SHARE", 2.0)  # never by dictionary
+        expected = [engine.search(r).facets for r in requests]
+        monkeypatch.setattr(searching, "BY_DICTIONARY_SHARE", 0.0)  # always
+        assert [engine.search(r).facets for r in requests] == expected
+    finally:
+        engine.close()
+    assert len(cables) > 20
+    assert sum(any(v == "(unknown)" for v, _n in f["tags"]) for f in expected) >= 5
+    assert sum(len(f["tags"]) > 10 for f in expected) >= 5
