@@ -381,7 +381,7 @@ def _repeats_at_once(searcher, main) -> int | None:
     other = int(found.get("sum_other_doc_count", 0))
     if not other:
         return shown
-    if int(buckets[-1]["doc_count"]) == 2 and other % 2 == 0:
+    if buckets and int(buckets[-1]["doc_count"]) == 2 and other % 2 == 0:
         return shown + other // 2
     return None
 
