@@ -18,11 +18,14 @@ anything else gives None and the caller scores the usual way.
 
 from __future__ import annotations
 
+from operator import add
+
 from whoosh import query, scoring
 from whoosh.util import make_binary_tree, make_weighted_tree
 
 from .patches import _LENGTH_OF_BYTE, _length_bytes
-from .postings import WEIGHT, CheckedPhrase, docset, estimate, in_segment, term_items
+from .postings import (WEIGHT, CheckedPhrase, docset, estimate, in_segment, segment_doc_frequency,
+                       segment_term, term_items)
 
 MARGIN = 1e-6  # relative: estimates within this of the k-th may still tie it exactly
 
@@ -73,7 +76,7 @@ def approximate(searcher, q: query.Query, universe: set[int]) -> Estimate | None
     ctx.terms = {key for key, universes in ctx.read_over.items()
                  if any(u is universe or matched <= u for u in universes)}
     for key, weights in ctx.weights.items():  # BM25F only where the query matched
-        ctx.leaf(key, {d: w for d, w in weights.items() if d in matched})
+        ctx.leaf(key, weights, matched)
     return Estimate(_totals(ctx, q, matched), ctx.leaves, ctx.terms)
 
 
@@ -118,27 +121,41 @@ class _Context:
         self.leaves: dict[tuple[str, bytes], dict[int, float]] = {}  # scores, matches only
 
     def read(self, key: tuple[str, bytes], weights: dict[int, float]) -> None:
-        self.weights.setdefault(key, {}).update(weights)
+        """Keep ``weights`` (docnum -> weight, a dict of the caller's own) as read."""
+        if key in self.weights:
+            self.weights[key].update(weights)
+        else:
+            self.weights[key] = weights
 
-    def leaf(self, key: tuple[str, bytes], weights: dict[int, float]) -> None:
-        """The term's exact score in each document of ``weights`` (docnum -> weight), as
-        Whoosh's scorer for the term computes it. BM25F is a function of the weight and
-        the field's length byte alone, so it is computed once per pair that occurs."""
+    def leaf(self, key: tuple[str, bytes], weights: dict[int, float], docs: set[int]) -> None:
+        """The term's exact score in each document of ``docs`` that ``weights`` (docnum ->
+        weight) holds, as Whoosh's scorer for the term computes it. BM25F is a function of
+        the weight and the field's length byte alone, so it is computed once per pair that
+        occurs; each pair is keyed by an int (the weight's rank * 256 + the byte)."""
         fieldname, btext = key
+        found = docs.intersection(weights)
+        if len(found) == len(weights):
+            ordered, values = list(weights), list(weights.values())
+        else:
+            ordered = list(found)
+            values = list(map(weights.__getitem__, ordered))
         searcher = self.searcher
         if not searcher.schema[fieldname].scorable:  # Whoosh's WeightScorer
-            self.leaves[key] = dict(weights)
+            self.leaves[key] = dict(zip(ordered, values))
             return
         idf = searcher.idf(fieldname, btext)
         avgfl = searcher.avg_field_length(fieldname) or 1
         w = self.weighting
         B, K1 = w._field_B.get(fieldname, w.B), w.K1
-        docs = list(weights)
-        pairs = list(zip(weights.values(), map(self.length_bytes(fieldname).__getitem__, docs)))
+        distinct = list(set(values))
+        rank = {weight: i << 8 for i, weight in enumerate(distinct)}
+        pairs = list(map(add, map(rank.__getitem__, values),
+                         map(self.length_bytes(fieldname).__getitem__, ordered)))
         bm25 = scoring.bm25
-        score = {(weight, byte): bm25(idf, weight, _LENGTH_OF_BYTE[byte] or 1, avgfl, B, K1)
-                 for weight, byte in set(pairs)}
-        self.leaves[key] = dict(zip(docs, map(score.__getitem__, pairs)))
+        score = {pair: bm25(idf, distinct[pair >> 8], _LENGTH_OF_BYTE[pair & 255] or 1,
+                            avgfl, B, K1)
+                 for pair in set(pairs)}
+        self.leaves[key] = dict(zip(ordered, map(score.__getitem__, pairs)))
 
     def length_bytes(self, fieldname: str) -> bytes:
         """The field's length byte of every document, by top-level docnum (0 where a
@@ -299,7 +316,7 @@ def _tree(sub, q: query.Query, excluded) -> _Node:
     if isinstance(q, CheckedPhrase):
         field = sub.schema[q.fieldname]
         words = [field.to_bytes(w) for w in q.words]
-        if not q.docs_by_segment.get(id(sub)) or any((q.fieldname, w) not in reader
+        if not q.docs_by_segment.get(id(sub)) or any(segment_term(reader, q.fieldname, w) is None
                                                       for w in words):
             return _NULL
         leaves = [_Node("leaf", key=(q.fieldname, w)) for w in words]
@@ -309,7 +326,7 @@ def _tree(sub, q: query.Query, excluded) -> _Node:
     if isinstance(q, query.Term):
         field = sub.schema[q.fieldname]
         btext = field.to_bytes(q.text)
-        if (q.fieldname, btext) not in reader:
+        if segment_term(reader, q.fieldname, btext) is None:
             return _NULL
         node = _Node("leaf", key=(q.fieldname, btext))
         return _Node("boost", (node,), q.boost) if q.boost != 1.0 else node
@@ -325,15 +342,31 @@ def _tree(sub, q: query.Query, excluded) -> _Node:
     children = [_tree(sub, c, excluded) for c in subs]
     if isinstance(q, query.And):
         node = make_weighted_tree(lambda a, b: _Node("and", (a, b)),
-                                  [(0 - c.estimate_size(reader), m)
+                                  [(0 - _segment_size(reader, c), m)
                                    for c, m in zip(subs, children)])
     elif len(subs) < query.Or.TOO_MANY_CLAUSES and (len(subs) == 2
                                                     or sub.doc_count_all() > 5000):
         node = make_weighted_tree(lambda a, b: _Node("or", (a, b)),
-                                  [(c.estimate_size(reader), m) for c, m in zip(subs, children)])
+                                  [(_segment_size(reader, c), m) for c, m in zip(subs, children)])
     else:  # Whoosh's PreloadedOr: an array adding each child's score times the boost in turn
         return _Node("array", tuple(children), q.boost)
     return _Node("boost", (node,), q.boost) if q.boost != 1.0 else node
+
+
+def _segment_size(reader, q: query.Query) -> int:
+    """``q.estimate_size(reader)`` for one segment, its terms' sizes remembered
+    (``segment_term``); the same numbers, so the same trees."""
+    if isinstance(q, query.Term):
+        return segment_doc_frequency(reader, q.fieldname, q.text)
+    if isinstance(q, query.Phrase):  # Whoosh sizes a phrase as the AND of its words
+        return min(segment_doc_frequency(reader, q.fieldname, w) for w in q.words)
+    if isinstance(q, query.And) and q.subqueries:
+        return min(_segment_size(reader, c) for c in q.subqueries)
+    if isinstance(q, query.Or):
+        return min(sum(_segment_size(reader, c) for c in q.subqueries), reader.doc_count())
+    if isinstance(q, query.AndNot):  # sic: Whoosh 2.7.4 takes the excluded part's size
+        return _segment_size(reader, q.b)
+    return q.estimate_size(reader)
 
 
 def _total(node: _Node, docnum: int, leaves: dict) -> float | None:

@@ -17,7 +17,8 @@ from itertools import accumulate, repeat
 from typing import Any, Iterable, Iterator
 
 from whoosh import formats, matching, query
-from whoosh.codec.whoosh3 import W3LeafMatcher
+from whoosh.codec.whoosh3 import W3LeafMatcher, W3TermsReader
+from whoosh.reading import TermNotFound
 from whoosh.util import make_binary_tree
 
 from .blocks import read_head
@@ -135,7 +136,8 @@ def term_items(searcher, fieldname: str, text, candidates: Iterable[int], what: 
         for docnum, item in _probe(matcher, local, what):
             out[docnum + offset] = item
     if whole:  # whole blocks were taken: drop the postings of documents not asked for
-        for docnum in out.keys() - candidates:
+        # (set.difference walks the smaller side; ``keys() - candidates`` walks candidates)
+        for docnum in set(out).difference(candidates):
             del out[docnum]
     return out
 
@@ -193,13 +195,51 @@ def _all_blocks(matcher, what: str):
 
 
 def _postings(subsearcher, fieldname: str, text):
+    """A matcher over the term's postings in one segment, deleted documents included
+    (they are never in a universe: every one comes from ``allowed``); None when absent."""
     reader = subsearcher.reader()
-    if (fieldname, text) not in reader:
+    terms = getattr(reader, "_terms", None)
+    if not isinstance(terms, W3TermsReader):
+        if (fieldname, text) not in reader:
+            return None
+        matcher = reader.postings(fieldname, text)
+        if isinstance(matcher, matching.FilterMatcher) and matcher._exclude:
+            matcher = matcher.child
+        return matcher
+    info = segment_term(reader, fieldname, text)
+    if info is None:
         return None
-    matcher = reader.postings(fieldname, text)
-    if isinstance(matcher, matching.FilterMatcher) and matcher._exclude:
-        matcher = matcher.child  # deleted documents: never in a universe (all from `allowed`)
-    return matcher
+    field = reader.schema[fieldname]
+    return terms._codec.postings_reader(terms._postfile, info, field.format,
+                                        term=(fieldname, field.to_bytes(text)))
+
+
+_NOT_THERE = object()
+TERMS_REMEMBERED = 100_000  # per segment reader, before the memory is cleared
+
+
+def segment_term(reader, fieldname: str, text):
+    """The term's TermInfo in one segment (None when the segment lacks it), remembered by
+    the segment's reader: Whoosh looks a term up by hashing it on every call, and a query
+    asks each segment for each term several times (presence, postings, size)."""
+    cache = reader.__dict__.get("_cablesearch_terms")
+    if cache is None or len(cache) > TERMS_REMEMBERED:
+        cache = reader.__dict__["_cablesearch_terms"] = {}
+    key = (fieldname, text)
+    info = cache.get(key, _NOT_THERE)
+    if info is _NOT_THERE:
+        try:
+            info = reader.term_info(fieldname, text)
+        except (TermNotFound, ValueError):
+            info = None
+        cache[key] = info
+    return info
+
+
+def segment_doc_frequency(reader, fieldname: str, text) -> int:
+    """The reader's ``doc_frequency`` for one segment, from ``segment_term``."""
+    info = segment_term(reader, fieldname, text)
+    return 0 if info is None else info.doc_frequency()
 
 
 def _all_ids(matcher, offset: int) -> Iterable[int]:
