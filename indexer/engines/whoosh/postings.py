@@ -114,31 +114,44 @@ def term_items(searcher, fieldname: str, text, candidates: Iterable[int], what: 
     """Per candidate holding the term (top-level docnums): None (PRESENCE), its posting
     value (VALUE), its weight (WEIGHT) or both as (weight, value) (WEIGHT_AND_VALUE).
 
-    All of a block is decoded at once whatever is asked (Whoosh keeps ids, weights and
-    values in one pickle), so asking for more costs little more.
+    A block's values (positions) are decoded only when asked for (``blocks``); its ids
+    and weights always come together.
     """
-    out: dict[int, Any] = {}
     if not isinstance(candidates, (set, frozenset)):
         candidates = set(candidates)
     # Candidates spread over nearly every block: decoding every block costs about the same
     # and spares a search per candidate.
-    whole = len(candidates) * WHOLE_READ_RATIO >= doc_frequency(searcher, fieldname, text)
-    segments = (((sub, offset, None) for sub, offset in searcher.leaf_searchers()) if whole
-                else _by_segment(searcher, candidates))
-    for subsearcher, offset, local in segments:
+    if len(candidates) * WHOLE_READ_RATIO >= doc_frequency(searcher, fieldname, text):
+        return _whole_read(searcher, fieldname, text, candidates, what)
+    out: dict[int, Any] = {}
+    for subsearcher, offset, local in _by_segment(searcher, candidates):
+        matcher = _postings(subsearcher, fieldname, text)
+        if matcher is not None:
+            for docnum, item in _probe(matcher, local, what):
+                out[docnum + offset] = item
+    return out
+
+
+def _whole_read(searcher, fieldname: str, text, candidates: set[int], what: str
+                ) -> dict[int, Any]:
+    """``term_items`` from every block of every segment: the postings are gathered in two
+    lists, and only the candidates' are kept."""
+    ids: list[int] = []
+    items: list[Any] = []
+    for subsearcher, offset in searcher.leaf_searchers():
         matcher = _postings(subsearcher, fieldname, text)
         if matcher is None:
             continue
-        if local is None:  # read every block, no per-candidate search
-            for ids, items in _all_blocks(matcher, what):
-                out.update(zip(map(offset.__add__, ids) if offset else ids, items))
-            continue
-        for docnum, item in _probe(matcher, local, what):
-            out[docnum + offset] = item
-    if whole:  # whole blocks were taken: drop the postings of documents not asked for
-        # (set.difference walks the smaller side; ``keys() - candidates`` walks candidates)
-        for docnum in set(out).difference(candidates):
-            del out[docnum]
+        for block_ids, block_items in _all_blocks(matcher, what):
+            ids += map(offset.__add__, block_ids) if offset else block_ids
+            if what != PRESENCE:
+                items += block_items
+    keep = candidates.intersection(ids)
+    if what == PRESENCE:
+        return dict.fromkeys(keep)
+    out = dict(zip(ids, items))
+    if len(keep) < len(out):
+        out = dict(zip(keep, map(out.__getitem__, keep)))
     return out
 
 
