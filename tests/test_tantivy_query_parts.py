@@ -124,7 +124,7 @@ def test_cable_total_in_one_pass_when_the_cables_left_out_have_two_matches(archi
     once = searching._repeats_at_once
     monkeypatch.setattr(searching, "_repeats_at_once",
                         lambda *a: passes.append(once(*a)) or passes[-1])
-    monkeypatch.setattr(searching, "ONE_PASS_MATCHES", 10**9)
+    monkeypatch.setattr(searching, "ONE_PASS_MATCHES", 10**9)  # always tried, room MIN_ROOM
     tried = 0
     for word in WORDS:
         counts = _per_cable_counts(archive, word)
@@ -132,11 +132,15 @@ def test_cable_total_in_one_pass_when_the_cables_left_out_have_two_matches(archi
         two = sum(1 for m in counts.values() if m == 2)
         if not three or two < 2:
             continue
-        for room, settles in ((three + 1, True), (three, False)):
+        # (first room, MAX_BUCKETS, which passes settle): too little room is asked again
+        # with MAX_BUCKETS, then the key-range parts count
+        for room, most, settled in ((three + 1, three + 1, [True]), (three, three, [False]),
+                                    (three, three + 1, [False, True])):
             passes.clear()
-            monkeypatch.setattr(searching, "MAX_BUCKETS", room)
+            monkeypatch.setattr(searching, "MIN_ROOM", room)
+            monkeypatch.setattr(searching, "MAX_BUCKETS", most)
             assert archive.search(word, per_cable=True, limit=2).total == len(counts), word
-            assert (passes[0] is not None) == settles, (word, room)
+            assert [p is not None for p in passes] == settled, (word, room, most)
         tried += 1
     assert tried >= 3
 

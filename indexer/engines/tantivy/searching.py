@@ -344,9 +344,11 @@ def _cables_matching(searcher, schema, main, matched: int) -> int:
     such cables, the key range is cut into parts that should each hold fewer, and a part
     that was cut short is halved."""
     if matched <= ONE_PASS_MATCHES * MAX_BUCKETS:
-        repeats = _repeats_at_once(searcher, main)
-        if repeats is not None:
-            return matched - repeats
+        room = min(MAX_BUCKETS, max(MIN_ROOM, matched // ONE_PASS_MATCHES + 1))
+        for size in dict.fromkeys((room, MAX_BUCKETS)):
+            repeats = _repeats_at_once(searcher, main, size)
+            if repeats is not None:
+                return matched - repeats
     low, high = KEY_RANGE
     parts = max(1, -(-matched // (2 * MAX_BUCKETS)))
     width = (high - low) // parts
@@ -355,16 +357,20 @@ def _cables_matching(searcher, schema, main, matched: int) -> int:
                          for i in range(parts))
 
 
-# Up to this many times MAX_BUCKETS matching paragraphs, one pass is tried first. It fails
-# only when MAX_BUCKETS or more cables have three matches or more (at most matched / 3):
-# on the Cablegate-size bench (2 million paragraphs) the per-cable words match 120,000 to
-# 275,000 paragraphs, and at most 35,000 cables hold three matches.
+# One pass settles the count when it has room for every cable with three matches or more
+# (see _repeats_at_once), and there are at most matched / 3 of those. It asks for room for
+# one bucket per ONE_PASS_MATCHES matching paragraphs (each bucket returned costs ~0.45 us,
+# the pass itself ~0.26 us a matching cable), at least MIN_ROOM, then MAX_BUCKETS. At
+# Cablegate size (2 million paragraphs; 34 words of 30,000 to 504,000 matches measured)
+# the cables with 3+ matches number 0.08 to 0.15 of the matching paragraphs. Beyond
+# ONE_PASS_MATCHES * MAX_BUCKETS matches, the key-range parts come at once.
 ONE_PASS_MATCHES = 6
+MIN_ROOM = 10_000
 
 
-def _repeats_at_once(searcher, main) -> int | None:
+def _repeats_at_once(searcher, main, size: int) -> int | None:
     """Sum of (m - 1) over the cables with m >= 2 matching paragraphs, from one
-    aggregation, or None when one does not settle it.
+    aggregation returning at most ``size`` buckets, or None when that does not settle it.
 
     The buckets come largest first, and ``sum_other_doc_count`` holds the paragraphs of
     the cables with m >= 2 that did not fit. Segments are never cut short (a segment holds
@@ -372,8 +378,8 @@ def _repeats_at_once(searcher, main) -> int | None:
     (``doc_count_error_upper_bound`` 0). When the smallest bucket returned has m = 2, every
     cable left out has m = 2 too, and adds exactly 1: their number is that sum / 2."""
     found = searcher.aggregate(main, {"n": {"terms": {
-        "field": "refid_key", "size": MAX_BUCKETS, "min_doc_count": 2,
-        "segment_size": max(searcher.num_docs, MAX_BUCKETS)}}})["n"]
+        "field": "refid_key", "size": size, "min_doc_count": 2,
+        "segment_size": max(searcher.num_docs, size)}}})["n"]
     if found.get("doc_count_error_upper_bound", 0):
         return None
     buckets = found["buckets"]
