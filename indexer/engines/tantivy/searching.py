@@ -4,7 +4,8 @@ The same steps and rules as ``indexer/engines/whoosh/searching.py``: parse (``qu
 compile (``compile.py``), restrict to the allowed paragraphs (ceiling and filters, added as
 zero-score clauses so they never change scores), rank (paragraphs whose own text matches
 first, then score, then the newest cable; or by date), count facets over everything that
-matched (tantivy aggregations on fast fields), build snippets with the Whoosh engine's
+matched (tantivy aggregations on fast fields; the tags of a large result from the tags term
+dictionary), build snippets with the Whoosh engine's
 highlighter (the same analyzer, so the same words light up), suggest a correction when
 little matched.
 """
