@@ -33,51 +33,44 @@ MARGIN = 1e-6  # relative: estimates within this of the k-th may still tie it ex
 class Estimate:
     """Every match of a query: ``scores`` (docnum -> total within ``MARGIN``) and
     ``leaves`` ((field, term bytes) -> docnum -> that term's exact score); ``terms``: the
-    leaves read as terms (each holds every match holding the term)."""
+    leaves read as terms (each holds every match holding the term); ``plan``: the query's
+    node tree (``query``: the query it was made for)."""
 
     def __init__(self, scores: dict[int, float], leaves: dict[tuple[str, bytes], dict[int, float]],
-                 terms: set[tuple[str, bytes]]) -> None:
+                 terms: set[tuple[str, bytes]], q: query.Query | None = None,
+                 plan: "_Part | None" = None) -> None:
         self.scores = scores
         self.leaves = leaves
         self.terms = terms
+        self.query = q
+        self.plan = plan
 
     def matching(self, searcher, q: query.Query, docs: set[int]) -> set[int] | None:
         """The documents of ``docs`` (matches) that ``q`` matches, from what was read; None
         when ``q`` needs a term that was not read as a term (or is not a plain AND/OR)."""
-        if isinstance(q, CheckedPhrase):
-            return q.docs & docs
-        if isinstance(q, query.Term):
-            if q.fieldname not in searcher.schema:
-                return None
-            key = (q.fieldname, searcher.schema[q.fieldname].to_bytes(q.text))
-            if key not in self.terms:
-                return None
-            return docs.intersection(self.leaves.get(key, ()))
-        if isinstance(q, (query.Or, query.And)):
-            parts = [self.matching(searcher, c, docs) for c in q.subqueries]
-            if any(p is None for p in parts):
-                return None
-            if not parts:
-                return set()
-            return set.union(*parts) if isinstance(q, query.Or) else set.intersection(*parts)
-        return None
+        part = plan(searcher.schema, q)
+        return None if part is None else part.matching(self, docs)
 
 
 def approximate(searcher, q: query.Query, universe: set[int]) -> Estimate | None:
     """The documents of ``universe`` matching ``q`` and their estimated scores; None
     when ``q`` has a part this cannot score (the caller then lets Whoosh score)."""
     weighting = searcher.weighting
-    if type(weighting) is not scoring.BM25F or not _supported(searcher, q):
+    if type(weighting) is not scoring.BM25F:
+        return None
+    part = plan(searcher.schema, q)
+    if part is None:
         return None
     ctx = _Context(searcher, weighting)
     if not all(hasattr(reader, "_perdoc") for _s, _e, reader in ctx.segments):
         return None  # lengths are read from Whoosh 3 segments' columns
-    matched = _matches(ctx, q, universe)
+    matched = part.matches(ctx, universe) if universe else set()
     ctx.terms = {key for key, universes in ctx.read_over.items()
                  if any(u is universe or matched <= u for u in universes)}
     for key, weights in ctx.weights.items():  # BM25F only where the query matched
         ctx.leaf(key, weights, matched)
-    return Estimate(_totals(ctx, q, matched), ctx.leaves, ctx.terms)
+    scores = part.totals(ctx, matched) if matched else {}
+    return Estimate(scores, ctx.leaves, ctx.terms, q, part)
 
 
 def near_top(approx: dict[int, float], docs: set[int], k: int) -> set[int]:
@@ -91,20 +84,6 @@ def near_top(approx: dict[int, float], docs: set[int], k: int) -> set[int]:
     kth = values[k - 1]
     cut = kth - 2 * (abs(kth) * MARGIN + 1e-9)
     return {d for d in docs if approx[d] >= cut}
-
-
-def _supported(searcher, q: query.Query) -> bool:
-    if isinstance(q, CheckedPhrase):
-        return q.weights is not None and q.fieldname in searcher.schema
-    if isinstance(q, query.Term):
-        return q.fieldname in searcher.schema
-    if isinstance(q, query.Or):
-        return not q.scale and not q.minmatch and all(_supported(searcher, c) for c in q)
-    if isinstance(q, query.And):
-        return all(_supported(searcher, c) for c in q)
-    if isinstance(q, query.AndNot):
-        return _supported(searcher, q.a)  # its score is the positive part's
-    return q is query.NullQuery
 
 
 class _Context:
@@ -172,85 +151,266 @@ class _Context:
         return cache[fieldname]
 
 
-def _matches(ctx: _Context, q: query.Query, universe: set[int]) -> set[int]:
-    """The documents of ``universe`` matching ``q``, keeping every weight read. Every term
-    is read over a superset of the final matches, so a match missing from a term's weights
-    does not hold the term (a phrase's words: only where the phrase stands)."""
-    if not universe or q is query.NullQuery:
-        return set()
+# --- the query as a tree of the node kinds scored here ----------------------------------------
+
+def plan(schema, q: query.Query) -> "_Part | None":
+    """``q`` as a tree of ``_Part``: terms (BM25F, or weight-only fields), OR, AND, checked
+    phrases, AND NOT (what ``-word`` parses to) and the null query, with boosts; None when
+    some node is another kind (or an OR with a scale or a minimum to match)."""
     if isinstance(q, CheckedPhrase):
-        field = ctx.searcher.schema[q.fieldname]
-        docs = q.docs & universe
-        if not docs:
-            return docs
-        for word in q.words:
-            btext = field.to_bytes(word)
-            weights = q.weights[btext]
-            ctx.read((q.fieldname, btext), {d: weights[d] for d in docs})
-        return docs
+        return _Phrase(q, schema) if q.weights is not None and q.fieldname in schema else None
     if isinstance(q, query.Term):
-        btext = ctx.searcher.schema[q.fieldname].to_bytes(q.text)
-        if (q.fieldname, btext) not in ctx.searcher.reader():
-            return set()
-        weights = term_items(ctx.searcher, q.fieldname, btext, universe, WEIGHT)
-        ctx.read((q.fieldname, btext), weights)
-        ctx.read_over.setdefault((q.fieldname, btext), []).append(universe)
-        return set(weights)
-    if isinstance(q, query.Or):
-        out: set[int] = set()
-        for child in q.subqueries:
-            out |= _matches(ctx, child, universe)
-        return out
-    if isinstance(q, query.And):
-        candidates = universe
-        for child in sorted(q.subqueries, key=lambda c: estimate(ctx.searcher, c)):
-            candidates = _matches(ctx, child, candidates)
-            if not candidates:
-                break
-        return candidates
+        return _Term(q, schema) if q.fieldname in schema else None
+    if isinstance(q, (query.And, query.Or)):
+        if isinstance(q, query.Or) and (q.scale or q.minmatch):
+            return None
+        children = [plan(schema, c) for c in q.subqueries]
+        if any(c is None for c in children):
+            return None
+        return _And(q, children) if isinstance(q, query.And) else _Or(q, children)
     if isinstance(q, query.AndNot):
-        positive = _matches(ctx, q.a, universe)
-        return positive - docset(ctx.searcher, q.b, positive)
-    raise TypeError(f"cannot estimate {q!r}")  # _supported() is checked first
+        positive = plan(schema, q.a)  # the score is the positive part's
+        return None if positive is None else _AndNot(q, positive, plan(schema, q.b))
+    if q is query.NullQuery:
+        return _Null(q)
+    return None
 
 
-def _totals(ctx: _Context, q: query.Query, docs: set[int]) -> dict[int, float]:
-    """Per document of ``docs`` (matches of the whole query) matching ``q``, its score up
-    to the order of additions."""
-    if not docs or q is query.NullQuery:
-        return {}
-    if isinstance(q, CheckedPhrase):
-        field = ctx.searcher.schema[q.fieldname]
-        mine = q.docs & docs
+class _Part:
+    """One node of the query. For its documents: ``matches`` (reading every weight into
+    the context), ``totals`` (scores up to the order of additions), ``tree`` (the shape of
+    the matcher Whoosh builds in a segment), ``size`` (Whoosh's ``estimate_size`` in a
+    segment, which shapes that tree) and ``matching`` (from an ``Estimate`` alone)."""
+
+    def __init__(self, q: query.Query) -> None:
+        self.q = q
+        self.boost = q.boost
+
+    def matches(self, ctx: _Context, universe: set[int]) -> set[int]:
+        """The documents of ``universe`` (not empty) matching this node, keeping every
+        weight read. Every term is read over a superset of the final matches, so a match
+        missing from a term's weights does not hold the term (a phrase's words: only where
+        the phrase stands)."""
+        raise NotImplementedError
+
+    def totals(self, ctx: _Context, docs: set[int]) -> dict[int, float]:
+        """Per document of ``docs`` (matches of the whole query, not empty) matching this
+        node, its score up to the order of additions."""
+        raise NotImplementedError
+
+    def tree(self, sub, excluded) -> "_Node":
+        """The shape of ``q.matcher(sub, context)`` (Whoosh 2.7.4, a search context that
+        does not need the current match, as collectors have), as far as scores go."""
+        raise NotImplementedError
+
+    def size(self, reader) -> int:
+        """``q.estimate_size(reader)`` for one segment, its terms' sizes remembered
+        (``segment_term``): the same numbers, so the same trees."""
+        return self.q.estimate_size(reader)
+
+    def matching(self, estimate: Estimate, docs: set[int]) -> set[int] | None:
+        """The documents of ``docs`` this node matches, from what ``estimate`` read; None
+        when that cannot tell."""
+        return None
+
+    def _boosted_node(self, node: "_Node") -> "_Node":
+        return _Boost(node, self.boost) if self.boost != 1.0 else node
+
+
+class _Term(_Part):
+    def __init__(self, q: query.Term, schema) -> None:
+        super().__init__(q)
+        self.key = (q.fieldname, schema[q.fieldname].to_bytes(q.text))
+
+    def matches(self, ctx, universe):
+        if self.key not in ctx.searcher.reader():
+            return set()
+        weights = term_items(ctx.searcher, *self.key, universe, WEIGHT)
+        ctx.read(self.key, weights)
+        ctx.read_over.setdefault(self.key, []).append(universe)
+        return set(weights)
+
+    def totals(self, ctx, docs):
+        scores = ctx.leaves.get(self.key, {})
+        return _boosted({d: s for d, s in scores.items() if d in docs}, self.boost)
+
+    def tree(self, sub, excluded):
+        if segment_term(sub.reader(), *self.key) is None:
+            return _NULL
+        return self._boosted_node(_Leaf(self.key))
+
+    def size(self, reader):
+        return segment_doc_frequency(reader, *self.key)
+
+    def matching(self, estimate, docs):
+        if self.key not in estimate.terms:
+            return None
+        return docs.intersection(estimate.leaves.get(self.key, ()))
+
+
+class _Phrase(_Part):
+    """A ``CheckedPhrase``: its documents are known, its words' weights in them read."""
+
+    def __init__(self, q: CheckedPhrase, schema) -> None:
+        super().__init__(q)
+        field = schema[q.fieldname]
+        self.keys = [(q.fieldname, field.to_bytes(w)) for w in q.words]
+
+    def matches(self, ctx, universe):
+        docs = self.q.docs & universe
+        if docs:
+            for key in self.keys:
+                weights = self.q.weights[key[1]]
+                ctx.read(key, {d: weights[d] for d in docs})
+        return docs
+
+    def totals(self, ctx, docs):
+        mine = self.q.docs & docs
         if not mine:
             return {}
         out: dict[int, float] = dict.fromkeys(mine, 0.0)
-        for word in q.words:
-            scores = ctx.leaves[(q.fieldname, field.to_bytes(word))]
+        for key in self.keys:
+            scores = ctx.leaves[key]
             for d in mine:
                 out[d] += scores[d]
-        return _boosted(out, q.boost)
-    if isinstance(q, query.Term):
-        key = (q.fieldname, ctx.searcher.schema[q.fieldname].to_bytes(q.text))
-        scores = ctx.leaves.get(key, {})
-        return _boosted({d: s for d, s in scores.items() if d in docs}, q.boost)
-    if isinstance(q, query.Or):
-        out = {}
-        for child in q.subqueries:
-            for d, s in _totals(ctx, child, docs).items():
+        return _boosted(out, self.boost)
+
+    def tree(self, sub, excluded):
+        reader = sub.reader()
+        if not self.q.docs_by_segment.get(id(sub)) or any(segment_term(reader, *key) is None
+                                                           for key in self.keys):
+            return _NULL
+        leaves = [_Leaf(key) for key in self.keys]
+        return self._boosted_node(_Only(make_binary_tree(_Both, leaves), self.q.docs))
+
+    def size(self, reader):  # Whoosh sizes a phrase as the AND of its words
+        return min(segment_doc_frequency(reader, *key) for key in self.keys)
+
+    def matching(self, estimate, docs):
+        return self.q.docs & docs
+
+
+class _Compound(_Part):
+    """AND and OR: Whoosh's matcher for one child is the child's own (the boost unused)."""
+
+    def __init__(self, q: query.Query, children: list[_Part]) -> None:
+        super().__init__(q)
+        self.children = children
+
+    def tree(self, sub, excluded):
+        if not self.children:
+            return _NULL
+        if len(self.children) == 1:
+            return self.children[0].tree(sub, excluded)
+        return self._tree_of(sub, [c.tree(sub, excluded) for c in self.children])
+
+    def _tree_of(self, sub, nodes: list["_Node"]) -> "_Node":
+        raise NotImplementedError
+
+    def matching(self, estimate, docs):
+        parts = [c.matching(estimate, docs) for c in self.children]
+        if any(p is None for p in parts):
+            return None
+        return self._combine(parts) if parts else set()
+
+    def _combine(self, parts: list[set[int]]) -> set[int]:
+        raise NotImplementedError
+
+
+class _Or(_Compound):
+    def matches(self, ctx, universe):
+        out: set[int] = set()
+        for child in self.children:
+            out |= child.matches(ctx, universe)
+        return out
+
+    def totals(self, ctx, docs):
+        out: dict[int, float] = {}
+        for child in self.children:
+            for d, s in child.totals(ctx, docs).items():
                 out[d] = out.get(d, 0.0) + s
-        return _boosted(out, q.boost)
-    if isinstance(q, query.And):
-        out = {}
-        for i, child in enumerate(q.subqueries):
-            part = _totals(ctx, child, docs)
+        return _boosted(out, self.boost)
+
+    def _tree_of(self, sub, nodes):
+        reader = sub.reader()
+        if len(nodes) < query.Or.TOO_MANY_CLAUSES and (len(nodes) == 2
+                                                       or sub.doc_count_all() > 5000):
+            return self._boosted_node(make_weighted_tree(
+                _Either, [(c.size(reader), m) for c, m in zip(self.children, nodes)]))
+        # Whoosh's PreloadedOr: an array adding each child's score times the boost in turn
+        return _Array(nodes, self.boost)
+
+    def size(self, reader):
+        return min(sum(c.size(reader) for c in self.children), reader.doc_count())
+
+    def _combine(self, parts):
+        return set.union(*parts)
+
+
+class _And(_Compound):
+    def matches(self, ctx, universe):
+        candidates = universe
+        for child in sorted(self.children, key=lambda c: estimate(ctx.searcher, c.q)):
+            candidates = child.matches(ctx, candidates)
+            if not candidates:
+                break
+        return candidates
+
+    def totals(self, ctx, docs):
+        out: dict[int, float] = {}
+        for i, child in enumerate(self.children):
+            part = child.totals(ctx, docs)
             out = part if i == 0 else {d: s + part[d] for d, s in out.items() if d in part}
-        return _boosted(out, q.boost)
-    if isinstance(q, query.AndNot):
-        positive = _totals(ctx, q.a, docs)
-        excluded = docset(ctx.searcher, q.b, set(positive))
+        return _boosted(out, self.boost)
+
+    def _tree_of(self, sub, nodes):
+        reader = sub.reader()
+        return self._boosted_node(make_weighted_tree(
+            _Both, [(0 - c.size(reader), m) for c, m in zip(self.children, nodes)]))
+
+    def size(self, reader):
+        if not self.children:
+            return super().size(reader)
+        return min(c.size(reader) for c in self.children)
+
+    def _combine(self, parts):
+        return set.intersection(*parts)
+
+
+class _AndNot(_Part):
+    """``-word``: the positive part's matches and scores, without the excluded part's
+    documents (``negative``: the excluded part's plan, when it has one)."""
+
+    def __init__(self, q: query.AndNot, positive: _Part, negative: _Part | None) -> None:
+        super().__init__(q)
+        self.positive = positive
+        self.negative = negative
+
+    def matches(self, ctx, universe):
+        positive = self.positive.matches(ctx, universe)
+        return positive - docset(ctx.searcher, self.q.b, positive) if positive else positive
+
+    def totals(self, ctx, docs):
+        positive = self.positive.totals(ctx, docs)
+        excluded = docset(ctx.searcher, self.q.b, set(positive))
         return {d: s for d, s in positive.items() if d not in excluded}
-    raise TypeError(f"cannot estimate {q!r}")
+
+    def tree(self, sub, excluded):
+        return _Without(self.positive.tree(sub, excluded), excluded(self.q.b))
+
+    def size(self, reader):  # sic: Whoosh 2.7.4 takes the excluded part's size
+        return self.negative.size(reader) if self.negative else self.q.b.estimate_size(reader)
+
+
+class _Null(_Part):
+    def matches(self, ctx, universe):
+        return set()
+
+    def totals(self, ctx, docs):
+        return {}
+
+    def tree(self, sub, excluded):
+        return _NULL
 
 
 def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
@@ -262,15 +422,16 @@ def _boosted(scores: dict[int, float], boost: float) -> dict[int, float]:
 # --- exact totals: Whoosh's matcher tree, rebuilt without its matchers -----------------------
 
 class _Node:
-    """One matcher of the tree Whoosh would build in a segment: ``op`` is what it does with
-    its children's scores. Whoosh compares matchers only to break ties of weight in its
-    weighted trees, and those comparisons all come out False (its matchers define ``<`` and
-    ``==`` by class), so the tie order is the list's: these nodes compare the same way."""
+    """One matcher of the tree Whoosh would build in a segment: ``total`` is what it does
+    with its children's scores (None where it would not match the document). Whoosh
+    compares matchers only to break ties of weight in its weighted trees, and those
+    comparisons all come out False (its matchers define ``<`` and ``==`` by class), so the
+    tie order is the list's: these nodes compare the same way."""
 
-    __slots__ = ("op", "children", "boost", "key")
+    __slots__ = ()
 
-    def __init__(self, op: str, children=(), boost: float = 1.0, key=None) -> None:
-        self.op, self.children, self.boost, self.key = op, children, boost, key
+    def total(self, docnum: int, leaves: dict) -> float | None:
+        return None  # the null matcher
 
     def __lt__(self, other) -> bool:
         return False
@@ -281,13 +442,105 @@ class _Node:
     __hash__ = object.__hash__
 
 
-_NULL = _Node("null")
+class _Leaf(_Node):
+    __slots__ = ("key",)
+
+    def __init__(self, key: tuple[str, bytes]) -> None:
+        self.key = key
+
+    def total(self, docnum, leaves):
+        return leaves.get(self.key, {}).get(docnum)
+
+
+class _Both(_Node):
+    """Whoosh's IntersectionMatcher."""
+    __slots__ = ("a", "b")
+
+    def __init__(self, a: _Node, b: _Node) -> None:
+        self.a, self.b = a, b
+
+    def total(self, docnum, leaves):
+        a = self.a.total(docnum, leaves)
+        b = self.b.total(docnum, leaves)
+        return None if a is None or b is None else a + b
+
+
+class _Either(_Node):
+    """Whoosh's UnionMatcher."""
+    __slots__ = ("a", "b")
+
+    def __init__(self, a: _Node, b: _Node) -> None:
+        self.a, self.b = a, b
+
+    def total(self, docnum, leaves):
+        a = self.a.total(docnum, leaves)
+        b = self.b.total(docnum, leaves)
+        if a is None:
+            return b
+        return a if b is None else a + b
+
+
+class _Boost(_Node):
+    """Whoosh's WrappingMatcher with a boost."""
+    __slots__ = ("child", "boost")
+
+    def __init__(self, child: _Node, boost: float) -> None:
+        self.child, self.boost = child, boost
+
+    def total(self, docnum, leaves):
+        a = self.child.total(docnum, leaves)
+        return None if a is None else a * self.boost
+
+
+class _Only(_Node):
+    """A checked phrase: its words' scores, in its documents only."""
+    __slots__ = ("child", "docs")
+
+    def __init__(self, child: _Node, docs: set[int]) -> None:
+        self.child, self.docs = child, docs
+
+    def total(self, docnum, leaves):
+        return self.child.total(docnum, leaves) if docnum in self.docs else None
+
+
+class _Without(_Node):
+    """Whoosh's AndNotMatcher: the child's score, except in the excluded documents."""
+    __slots__ = ("child", "excluded")
+
+    def __init__(self, child: _Node, excluded: set[int]) -> None:
+        self.child, self.excluded = child, excluded
+
+    def total(self, docnum, leaves):
+        return None if docnum in self.excluded else self.child.total(docnum, leaves)
+
+
+class _Array(_Node):
+    """Whoosh's PreloadedOr: each child's score times the boost, added in turn."""
+    __slots__ = ("children", "boost")
+
+    def __init__(self, children: list[_Node], boost: float) -> None:
+        self.children, self.boost = tuple(children), boost
+
+    def total(self, docnum, leaves):
+        total, found = 0.0, False
+        for child in self.children:
+            a = child.total(docnum, leaves)
+            if a is not None:
+                total += a * self.boost
+                found = True
+        return total if found else None
+
+
+_NULL = _Node()
 
 
 def exact_scores(searcher, q: query.Query, docs: set[int], estimate: Estimate
                  ) -> list[tuple[float, int]]:
     """(score, docnum) of each of ``docs`` (matches of ``q`` that ``approximate`` read), the
     score added up as Whoosh's matcher for ``q`` in the document's segment adds it."""
+    part = estimate.plan if estimate.query is q else plan(searcher.schema, q)
+    if part is None:
+        raise ValueError(f"cannot score {q!r} from posting blocks")
     ordered = sorted(docs)
     out: list[tuple[float, int]] = []
     found: dict[int, set[int]] = {}
@@ -300,103 +553,10 @@ def exact_scores(searcher, q: query.Query, docs: set[int], estimate: Estimate
         inside = in_segment(ordered, sub, offset)
         if not inside:
             continue
-        tree = _tree(sub, q, excluded)
+        tree = part.tree(sub, excluded)
         for docnum in inside:
-            score = _total(tree, docnum, estimate.leaves)
+            score = tree.total(docnum, estimate.leaves)
             if score is None:
                 raise ValueError(f"document {docnum} does not match {q!r}")
             out.append((score, docnum))
     return out
-
-
-def _tree(sub, q: query.Query, excluded) -> _Node:
-    """The shape of ``q.matcher(sub, context)`` (Whoosh 2.7.4, a search context that does
-    not need the current match, as collectors have), as far as scores are concerned."""
-    reader = sub.reader()
-    if isinstance(q, CheckedPhrase):
-        field = sub.schema[q.fieldname]
-        words = [field.to_bytes(w) for w in q.words]
-        if not q.docs_by_segment.get(id(sub)) or any(segment_term(reader, q.fieldname, w) is None
-                                                      for w in words):
-            return _NULL
-        leaves = [_Node("leaf", key=(q.fieldname, w)) for w in words]
-        node = _Node("only", (make_binary_tree(lambda a, b: _Node("and", (a, b)), leaves),),
-                     key=q.docs)
-        return _Node("boost", (node,), q.boost) if q.boost != 1.0 else node
-    if isinstance(q, query.Term):
-        field = sub.schema[q.fieldname]
-        btext = field.to_bytes(q.text)
-        if segment_term(reader, q.fieldname, btext) is None:
-            return _NULL
-        node = _Node("leaf", key=(q.fieldname, btext))
-        return _Node("boost", (node,), q.boost) if q.boost != 1.0 else node
-    if isinstance(q, query.AndNot):
-        return _Node("andnot", (_tree(sub, q.a, excluded),), key=excluded(q.b))
-    if q is query.NullQuery:
-        return _NULL
-    subs = q.subqueries
-    if not subs:
-        return _NULL
-    if len(subs) == 1:  # CompoundQuery.matcher: the only child's matcher, boost unused
-        return _tree(sub, subs[0], excluded)
-    children = [_tree(sub, c, excluded) for c in subs]
-    if isinstance(q, query.And):
-        node = make_weighted_tree(lambda a, b: _Node("and", (a, b)),
-                                  [(0 - _segment_size(reader, c), m)
-                                   for c, m in zip(subs, children)])
-    elif len(subs) < query.Or.TOO_MANY_CLAUSES and (len(subs) == 2
-                                                    or sub.doc_count_all() > 5000):
-        node = make_weighted_tree(lambda a, b: _Node("or", (a, b)),
-                                  [(_segment_size(reader, c), m) for c, m in zip(subs, children)])
-    else:  # Whoosh's PreloadedOr: an array adding each child's score times the boost in turn
-        return _Node("array", tuple(children), q.boost)
-    return _Node("boost", (node,), q.boost) if q.boost != 1.0 else node
-
-
-def _segment_size(reader, q: query.Query) -> int:
-    """``q.estimate_size(reader)`` for one segment, its terms' sizes remembered
-    (``segment_term``); the same numbers, so the same trees."""
-    if isinstance(q, query.Term):
-        return segment_doc_frequency(reader, q.fieldname, q.text)
-    if isinstance(q, query.Phrase):  # Whoosh sizes a phrase as the AND of its words
-        return min(segment_doc_frequency(reader, q.fieldname, w) for w in q.words)
-    if isinstance(q, query.And) and q.subqueries:
-        return min(_segment_size(reader, c) for c in q.subqueries)
-    if isinstance(q, query.Or):
-        return min(sum(_segment_size(reader, c) for c in q.subqueries), reader.doc_count())
-    if isinstance(q, query.AndNot):  # sic: Whoosh 2.7.4 takes the excluded part's size
-        return _segment_size(reader, q.b)
-    return q.estimate_size(reader)
-
-
-def _total(node: _Node, docnum: int, leaves: dict) -> float | None:
-    """The node's score for the document, None where its matcher would not match it."""
-    op = node.op
-    if op == "leaf":
-        return leaves.get(node.key, {}).get(docnum)
-    if op == "and":
-        a = _total(node.children[0], docnum, leaves)
-        b = _total(node.children[1], docnum, leaves)
-        return None if a is None or b is None else a + b
-    if op == "or":
-        a = _total(node.children[0], docnum, leaves)
-        b = _total(node.children[1], docnum, leaves)
-        if a is None:
-            return b
-        return a if b is None else a + b
-    if op == "boost":
-        a = _total(node.children[0], docnum, leaves)
-        return None if a is None else a * node.boost
-    if op == "only":  # a checked phrase: its words' scores, in its documents only
-        return _total(node.children[0], docnum, leaves) if docnum in node.key else None
-    if op == "andnot":
-        return None if docnum in node.key else _total(node.children[0], docnum, leaves)
-    if op == "array":
-        total, found = 0.0, False
-        for child in node.children:
-            a = _total(child, docnum, leaves)
-            if a is not None:
-                total += a * node.boost
-                found = True
-        return total if found else None
-    return None  # null
