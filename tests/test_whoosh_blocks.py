@@ -78,3 +78,31 @@ def test_read_head_matches_whoosh_on_every_block(search_index):
                     fast._next_block()
                     slow._next_block()
         assert blocks > 500
+
+
+@pytest.mark.corpus
+@pytest.mark.parametrize("engine_name", ["whoosh"], indirect=True)
+def test_remembered_segment_terms_are_whooshs(search_index):
+    """What ``segment_term`` remembers per segment (presence, size, postings) is what the
+    segment's reader says, for terms it holds and terms it lacks."""
+    from whoosh import index
+
+    from indexer.engines.whoosh.postings import _postings, segment_doc_frequency, segment_term
+
+    ix = index.open_dir(str(search_index))
+    with ix.searcher() as s:
+        by_frequency = sorted(s.reader().iter_field("text"), key=lambda kv: -kv[1].doc_frequency())
+        terms = [t for t, _ in by_frequency[::40]] + [b"zzznotaword"]
+        for sub, _offset in s.leaf_searchers():
+            reader = sub.reader()
+            for _round in range(2):  # asked, then remembered
+                for term in terms:
+                    held = ("text", term) in reader
+                    assert (segment_term(reader, "text", term) is not None) == held
+                    assert segment_doc_frequency(reader, "text", term) == \
+                        reader.doc_frequency("text", term)
+                    matcher = _postings(sub, "text", term)
+                    assert (matcher is None) == (not held)
+                    if held:  # deleted documents are left to the caller
+                        ours = [d for d in matcher.all_ids() if not reader.is_deleted(d)]
+                        assert ours == list(reader.postings("text", term).all_ids())

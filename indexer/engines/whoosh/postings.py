@@ -228,7 +228,7 @@ def _postings(subsearcher, fieldname: str, text):
 
 
 _NOT_THERE = object()
-TERMS_REMEMBERED = 100_000  # per segment reader, before the memory is cleared
+TERMS_REMEMBERED = 10_000  # per segment reader, before the memory is cleared
 
 
 def segment_term(reader, fieldname: str, text):
