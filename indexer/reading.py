@@ -12,6 +12,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import gzip
+import io
 import logging
 import lzma
 import os
@@ -38,6 +39,7 @@ STREAMED: frozenset[str] = frozenset({CSV, JSONL})
 SNIFF_BYTES = 8192
 MAX_FILE_BYTES = 64 * 1024 * 1024  # a single-cable file larger than this is not one cable
 MAX_LINE_BYTES = 8 * 1024 * 1024  # in a streamed file (records are capped at 4 M characters)
+BLOCK_BYTES = 1024 * 1024  # a plain streamed file is read and decoded this much at a time
 _COMPRESSED_SUFFIXES = (".gz", ".bz2", ".xz")
 # Failures of the file system or a decompressor, turned into skips at the file boundary.
 _READ_ERRORS = (OSError, EOFError, zlib.error, lzma.LZMAError, ValueError)
@@ -90,7 +92,9 @@ def _cp1252_or_latin1(error: UnicodeError) -> tuple[str, int]:
 codecs.register_error("cablesearch-cp1252", _cp1252_or_latin1)
 
 _UTF16_BOMS = (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)
-_BOMS = (codecs.BOM_UTF8, *_UTF16_BOMS)
+_UTF8_BOM = codecs.BOM_UTF8
+_utf8 = bytes.decode  # (UTF-8, strict)
+_BOMS = (_UTF8_BOM, *_UTF16_BOMS)
 
 
 def decode_bytes(data: bytes) -> tuple[str, str | None]:
@@ -184,6 +188,12 @@ class _LineDecoder:
 
     A line longer than MAX_LINE_BYTES (a file without line breaks) is dropped up to its end
     and reported, so that memory stays bounded whatever the input.
+
+    A plain file is read in blocks of BLOCK_BYTES, split into lines and decoded in C (a line
+    that is not UTF-8, or a block with a BOM, goes through ``_decode`` as before): the same
+    lines and notes, at ~0.15 rather than ~0.35 us a line (a Cablegate dump has ~90 lines a
+    cable, and every shard reads them all). A compressed stream is read line by line, so
+    that a truncated one yields every line before the break.
     """
 
     def __init__(self, stream: BinaryIO, source: str, on_skip: OnSkip) -> None:
@@ -192,35 +202,93 @@ class _LineDecoder:
         self._on_skip = on_skip
         self.fallbacks = 0
         self.error: str | None = None
+        self.line_no = 0  # lines read so far (for reporting a dropped line)
 
     def __iter__(self) -> Iterator[str]:
-        line_no = 0
+        if isinstance(self._stream, io.BufferedReader):
+            return self._blocks()
+        return self._lines()
+
+    def _decode(self, raw: bytes) -> str:
+        text = None
+        if not raw.startswith(_BOMS):  # then decode_bytes reads UTF-8 as plain UTF-8
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                pass
+        if text is None:
+            text, note = decode_bytes(raw)
+            if note:
+                self.fallbacks += 1
+        return text
+
+    def _drop_long_line(self) -> None:
+        self._on_skip(f"{self._source} (line {self.line_no})",
+                      f"line longer than {MAX_LINE_BYTES // 2**20} MB dropped")
+
+    def _lines(self) -> Iterator[str]:
         readline = self._stream.readline
         try:
             while True:
                 raw = readline(MAX_LINE_BYTES + 1)
                 if not raw:
                     return
-                line_no += 1
+                self.line_no += 1
                 if len(raw) > MAX_LINE_BYTES and not raw.endswith(b"\n"):
                     while raw and not raw.endswith(b"\n"):  # drop the rest of the line
                         raw = self._stream.readline(MAX_LINE_BYTES)
-                    self._on_skip(f"{self._source} (line {line_no})",
-                                  f"line longer than {MAX_LINE_BYTES // 2**20} MB dropped")
+                    self._drop_long_line()
                     continue
-                text = None
-                if not raw.startswith(_BOMS):  # then decode_bytes reads UTF-8 as plain UTF-8
-                    try:
-                        text = raw.decode("utf-8")
-                    except UnicodeDecodeError:
-                        pass
-                if text is None:
-                    text, note = decode_bytes(raw)
-                    if note:
-                        self.fallbacks += 1
-                yield text
+                yield self._decode(raw)
         except _READ_ERRORS as exc:
             self.error = _describe(exc)
+
+    def _blocks(self) -> Iterator[str]:
+        try:
+            for block in self._whole_line_blocks():
+                self.line_no += block.count(b"\n") + (not block.endswith(b"\n"))
+                lines = io.BytesIO(block)  # (splits at b"\n" only, as readline does)
+                if _UTF8_BOM in block:  # a line may start with one: each as _decode reads it
+                    yield from map(self._decode, lines)
+                    continue
+                while True:
+                    try:
+                        yield from map(_utf8, lines)
+                        break
+                    except UnicodeDecodeError as exc:  # (its object is the line)
+                        yield self._decode(exc.object)
+        except _READ_ERRORS as exc:
+            self.error = _describe(exc)
+
+    def _whole_line_blocks(self) -> Iterator[bytes]:
+        """The stream in blocks that end at a newline (the last one may lack it), a line
+        longer than MAX_LINE_BYTES dropped and reported."""
+        read = self._stream.read
+        carry = b""  # the start of a line whose end is in a later block
+        while True:
+            chunk = read(BLOCK_BYTES)
+            if not chunk:
+                break
+            data = carry + chunk if carry else chunk
+            first = data.find(b"\n")
+            if first < 0 and len(data) <= MAX_LINE_BYTES:
+                carry = data
+                continue
+            if first < 0 or first > MAX_LINE_BYTES:  # its first line is too long
+                self.line_no += 1
+                while first < 0:  # drop it up to its end
+                    data = read(BLOCK_BYTES)
+                    if not data:
+                        break
+                    first = data.find(b"\n")
+                self._drop_long_line()
+                data = data[first + 1:] if first >= 0 else b""
+            cut = data.rfind(b"\n") + 1
+            carry = data[cut:]
+            if cut:
+                yield data[:cut] if carry else data
+        if carry:
+            yield carry
 
 
 def _describe(exc: BaseException) -> str:

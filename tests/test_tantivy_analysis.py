@@ -73,15 +73,29 @@ def test_any_text_indexes_whoosh_tokens(parts, separator):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.lists(st.one_of(
     st.sampled_from(["international", "International", "ADDED", "organization", "evening",
-                     "university", "the", "run", "x_y", "naïve", "K", "İstanbul"]),
+                     "university", "the", "run", "x_y", "naïve", "K", "İstanbul", "’s", "“Added”",
+                     "evening—the", "Ⓐ", "´", "\u00a0", "\u2028", "a\u0301"]),
     st.text(alphabet=st.characters(blacklist_categories=("Cs",)), max_size=6)),
     max_size=8).map(" ".join), max_size=6))
 def test_a_cables_texts_at_once_as_each_alone(texts):
     """The cable-at-once check (one word set, per-text work only where a divergent word
-    occurs) gives each text what ``index_value`` gives it alone."""
+    occurs; non-ASCII texts whose non-ASCII characters are all separators split like ASCII)
+    gives each text what ``index_value`` gives it alone."""
     texts = [t for t in texts if t]
     assert analysis.stemmed_index_values(texts) == {t: analysis.index_value(t, True)
                                                     for t in texts}
+
+
+def test_typographic_punctuation_separates_words_on_both_sides():
+    """Quotes and dashes split words for Whoosh and tantivy alike, so their texts take the
+    quick route; a character only one side reads as a letter (``Ⓐ`` is alphabetic to Rust,
+    not to Python's ``\\w``) or a letter (``é``) sends its text the careful way."""
+    assert analysis._separators_only("the “new” ambassador’s visit—twice")
+    assert not analysis._separators_only("Ⓐ plan")
+    assert not analysis._separators_only("café")
+    text = "He ADDED “international” help—the university’s."
+    assert analysis.stemmed_index_values([text]) == {text: analysis.index_value(text, True)}
+    check(text)
 
 
 def test_corpus_texts_index_whoosh_tokens(corpus):

@@ -238,22 +238,56 @@ _ASCII_WORD_BYTES = bytes(ord(chr(b).lower()) if b < 128 and chr(b).isalnum() el
 
 
 def _ascii_words(text: str) -> list[str]:
-    """The lowercased ``\\w+`` words of an ASCII text without ``_`` (one C pass: twice as
-    fast as the regex)."""
-    return text.encode("ascii").translate(_ASCII_WORD_BYTES).decode("ascii").split()
+    """The lowercased ``\\w+`` words of a text without ``_`` whose characters are ASCII or
+    separators (``_separators_only``; each becomes a ``?``, a space here): one C pass, twice
+    as fast as the regex."""
+    return text.encode("ascii", "replace").translate(_ASCII_WORD_BYTES).decode("ascii").split()
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_separators: set[str] = set()  # non-ASCII characters that no word holds, for either side
+_not_separators: set[str] = set()
+
+
+def _is_separator(char: str) -> bool:
+    """Whether ``char`` is outside every word for Whoosh's ``\\w+`` and for tantivy's
+    tokenizer (``’``, ``“``, ``—`` … but not ``é``, nor ``Ⓐ``, a letter only to tantivy)."""
+    if WORD.match(char):
+        return False
+    try:
+        return _natives()[1].analyze(f"a{char}b") == ["a", "b"]
+    except (ValueError, UnicodeError):  # (a lone surrogate cannot reach tantivy)
+        return False
+
+
+def _separators_only(text: str) -> bool:
+    """True when the non-ASCII characters of ``text`` are all separators: its words are then
+    the ASCII words of the text with those characters as spaces, for Whoosh and tantivy
+    alike. (5% of the corpus' paragraphs hold one, nearly always a typographic quote.)"""
+    chars = set(_NON_ASCII.findall(text))
+    if chars.issubset(_separators):
+        return True
+    if not chars.isdisjoint(_not_separators):
+        return False
+    _natives()  # (made before taking the lock, which making them takes)
+    with _lock:
+        for char in chars.difference(_separators):
+            (_separators if _is_separator(char) else _not_separators).add(char)
+    return chars.issubset(_separators)
 
 
 def stemmed_index_values(texts: Iterable[str]) -> dict[str, IndexValue]:
     """``index_value(text, True)`` of each of ``texts`` (a cable's), their words checked at
-    once: the words of the ASCII texts without ``_`` (nearly all), joined, are split in C
-    (no regex): they tell the words to learn and whether any divergent word occurs at all;
-    only if one does is each text searched for those words (as substrings first, in C)."""
+    once: the words of the texts without ``_`` that are ASCII or hold only non-ASCII
+    separators (nearly all), joined, are split in C (no regex): they tell the words to learn
+    and whether any divergent word occurs at all; only if one does is each text searched for
+    those words (as substrings first, in C)."""
     out: dict[str, IndexValue] = {}
     plain: list[str] = []
     for text in texts:
         if text in out:
             continue
-        if text.isascii() and "_" not in text:
+        if "_" not in text and (text.isascii() or _separators_only(text)):
             out[text] = (text, None, None)
             plain.append(text)
         else:
