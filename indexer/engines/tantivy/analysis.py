@@ -304,12 +304,50 @@ def stemmed_index_values(texts: Iterable[str]) -> dict[str, IndexValue]:
             out[text] = index_value(text, True)
         return out
     for text in plain:
-        lowered = text.lower()
-        if any(word in lowered for word in surrogates):  # as a substring: maybe a word
-            indexed, patches = _substituted(text, surrogates)
-            if patches:
-                out[text] = (indexed, patches, None)
+        found = _whole_words(text.lower(), surrogates)
+        if found:
+            out[text] = (*_replaced(text, found, surrogates), None)
     return out
+
+
+def _whole_words(lowered: str, words: Iterable[str]) -> list[tuple[int, int, str]]:
+    """Where ``words`` (lowercase, alphanumeric) occur as whole words in ``lowered``, in order:
+    ``_words_pattern`` found by str.find (several times faster than the regex), for a lowered
+    text without ``_`` that is ASCII or holds only separators (``_separators_only``), where
+    a \\w character is an alphanumeric one and lower case keeps every offset."""
+    found = []
+    size = len(lowered)
+    for word in words:
+        at = lowered.find(word)
+        while at >= 0:
+            end = at + len(word)
+            if (at == 0 or not lowered[at - 1].isalnum()) \
+                    and (end == size or not lowered[end].isalnum()):
+                found.append((at, end, word))
+                at = lowered.find(word, end)
+            else:
+                at = lowered.find(word, at + 1)
+    found.sort()  # (two whole words never overlap)
+    return found
+
+
+def _replaced(text: str, found: list[tuple[int, int, str]],
+              surrogates: dict[str, str]) -> tuple[str, Patches]:
+    """``_substituted`` given the words' places (``_whole_words``)."""
+    parts: list[str] = []
+    patches: Patches = []
+    last = 0
+    length = 0  # of the new text so far
+    for start, end, word in found:
+        surrogate = surrogates[word]
+        parts.append(text[last:start])
+        length += start - last
+        parts.append(surrogate)
+        patches.append((length, length + len(surrogate), text[start:end]))
+        length += len(surrogate)
+        last = end
+    parts.append(text[last:])
+    return "".join(parts), patches
 
 
 def pretokenized_string(text: str, tokens: Tokens) -> tantivy.PreTokenizedString:
