@@ -112,8 +112,20 @@ def _stored_lists(fields: dict[str, Any]) -> dict[str, list[str]]:
             if key in fields and fields.get(name) is not None}
 
 
+# ``json.dumps(…, ensure_ascii=False)``'s C encoder, made once (dumps makes one per call:
+# 3.2 against 1.2 us for a paragraph's extra)
+_extra_encoder = (json.encoder.c_make_encoder(None, json.JSONEncoder().default,
+                                              json.encoder.encode_basestring, None, ": ", ", ",
+                                              False, False, True)
+                  if json.encoder.c_make_encoder is not None else None)
+
+
 def _extra(stored: dict[str, Any]) -> list[bytes]:
-    return [json.dumps(stored, ensure_ascii=False).encode("utf-8")] if stored else []
+    if not stored:
+        return []
+    if _extra_encoder is None:
+        return [json.dumps(stored, ensure_ascii=False).encode("utf-8")]
+    return ["".join(_extra_encoder(stored, 0)).encode("utf-8")]
 
 
 Pretokenized = list[tuple[str, str, Tokens]]  # (field, text, Whoosh tokens)
