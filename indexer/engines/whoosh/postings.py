@@ -340,7 +340,9 @@ def phrase_matches(searcher, q: query.Phrase, universe: set[int]
 
     The same rule as Whoosh's ``SpanNear2(slop=1, ordered=True, mindist=1)``: word i at
     position p + i for some p. The rarest word gives the candidates; each other word's
-    postings are read only in the blocks holding a remaining candidate.
+    postings are read only in the blocks holding a remaining candidate. With three words
+    or more, the commonest is read last, only where the others already stand in place
+    ("views between the": ``the`` only where "views between" stands).
     """
     field = searcher.schema[q.fieldname]
     reader = searcher.reader()
@@ -348,26 +350,53 @@ def phrase_matches(searcher, q: query.Phrase, universe: set[int]
     if any((q.fieldname, w) not in reader for w in words):
         return set(), {}
     order = sorted(set(words), key=lambda w: doc_frequency(searcher, q.fieldname, w))
+    last = order[-1:] if len(order) >= 3 else []
+    decode = _positions_decoder(field.format)
     postings: dict[bytes, dict[int, tuple[float, bytes]]] = {}
     candidates: set[int] = universe
-    for word in order:
+    for word in order[:len(order) - len(last)]:
         if not candidates:
             return set(), {}
         postings[word] = term_items(searcher, q.fieldname, word, candidates, WEIGHT_AND_VALUE)
         candidates = candidates.intersection(postings[word])
-    decode = _positions_decoder(field.format)
-    first, later = postings[words[0]], list(enumerate((postings[w] for w in words[1:]), 1))
-    found: set[int] = set()
+    starts = _starts(candidates, words, postings, decode, keep=bool(last))
+    for word in last:
+        if not starts:
+            return set(), {}
+        read = postings[word] = term_items(searcher, q.fieldname, word, starts.keys(),
+                                           WEIGHT_AND_VALUE)
+        offsets = [i for i, w in enumerate(words) if w == word]
+        for docnum in list(starts):
+            fits = starts[docnum]
+            positions = list(decode(read[docnum][1])) if docnum in read else ()
+            for i in offsets:
+                fits.intersection_update([p - i for p in positions])
+            if not fits:
+                del starts[docnum]
+    found = set(starts)
+    weights = {w: {d: postings[w][d][0] for d in found} for w in postings}
+    return found, weights
+
+
+def _starts(candidates: set[int], words: list[bytes],
+            postings: dict[bytes, dict[int, tuple[float, bytes]]], decode, keep: bool
+            ) -> dict[int, Any]:
+    """Per candidate, where the phrase may start by the positions of the words read so far
+    (``postings``; the starts are kept only when asked, else None); candidates where it
+    cannot start anywhere are left out."""
+    placed = [(i, postings[w]) for i, w in enumerate(words) if w in postings]
+    (first_i, first), later = placed[0], placed[1:]
+    out: dict[int, set[int]] = {}
     for docnum in candidates:
-        starts = set(decode(first[docnum][1]))  # where the phrase may start
+        starts = set(decode(first[docnum][1])) if first_i == 0 else \
+            {p - first_i for p in decode(first[docnum][1])}
         for i, word_postings in later:
             starts.intersection_update([p - i for p in decode(word_postings[docnum][1])])
             if not starts:
                 break
         else:
-            found.add(docnum)
-    weights = {w: {d: postings[w][d][0] for d in found} for w in postings}
-    return found, weights
+            out[docnum] = starts if keep else None
+    return out
 
 
 def _positions_decoder(fmt):
