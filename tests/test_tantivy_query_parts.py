@@ -2,8 +2,9 @@
 
 Ranking checks tier membership (own-text matches first) in rank order and stops at the
 page; the per-cable total is derived from the cables with two or more matching paragraphs
-(matched - sum(m - 1)), in parts of the key range; facets are counted on a thread pool
-beside the ranking, which a forked child must make again. Each is compared here with the
+(matched - sum(m - 1)), from one aggregation when it settles it, else in parts of the key
+range; facets are counted on a thread pool beside the ranking, which a forked child must
+make again, and the tags of a large result from the term dictionary. Each is compared here with the
 plain computation on the real cables.
 """
 
@@ -148,8 +149,11 @@ def test_cable_total_in_one_pass_when_the_cables_left_out_have_two_matches(archi
 def test_tag_counts_by_dictionary_are_the_aggregations(corpus, tmp_path, monkeypatch, engine_name):
     """Tags counted by walking the term dictionary give the terms aggregation's buckets,
     the paragraphs without a tag included (real cables of a month, every third without its
-    tags: the search subset has no untagged paragraph)."""
+    tags: the search subset has no untagged paragraph). A second write replaces every
+    fourth cable by a later release with a tag no other cable has: the dictionary then
+    holds values of deleted documents only, and the index has several segments."""
     from dataclasses import replace
+    from datetime import date
 
     from indexer import parse_path
     from indexer.engines.base import SearchRequest
@@ -161,6 +165,11 @@ def test_tag_counts_by_dictionary_are_the_aggregations(corpus, tmp_path, monkeyp
     engine = create_index(tmp_path / "ix", engine_name)
     try:
         engine.write(cables)
+        gone = {c.refid: f"ZZGONE{i}" for i, c in enumerate(cables) if i % 4 == 1 and c.tags}
+        for released, tag_of in ((date(2012, 1, 1), gone.get),
+                                 (date(2012, 2, 1), lambda refid: "ZZLATER")):
+            engine.write([replace(c, tags=[tag_of(c.refid)], released=released)
+                          for c in cables if c.refid in gone])
         queries = WORDS[:5] + ["the", "NOT iran", "tags:PREL OR iran"]
         requests = [SearchRequest(query=q, facets=list(searching.FACETS)) for q in queries]
         monkeypatch.setattr(searching, "BY_DICTIONARY_SHARE", 2.0)  # never by dictionary
@@ -169,6 +178,8 @@ def test_tag_counts_by_dictionary_are_the_aggregations(corpus, tmp_path, monkeyp
         assert [engine.search(r).facets for r in requests] == expected
     finally:
         engine.close()
-    assert len(cables) > 20
+    assert len(cables) > 20 and len(gone) > 5
     assert sum(any(v == "(unknown)" for v, _n in f["tags"]) for f in expected) >= 5
+    assert sum(any(v == "ZZLATER" for v, _n in f["tags"]) for f in expected) >= 5
+    assert not any(v.startswith("ZZGONE") for f in expected for v, _n in f["tags"])
     assert sum(len(f["tags"]) > 10 for f in expected) >= 5

@@ -5,8 +5,7 @@ compile (``compile.py``), restrict to the allowed paragraphs (ceiling and filter
 zero-score clauses so they never change scores), rank (paragraphs whose own text matches
 first, then score, then the newest cable; or by date), count facets over everything that
 matched (tantivy aggregations on fast fields; the tags of a large result from the tags term
-dictionary), build snippets with the Whoosh engine's
-highlighter (the same analyzer, so the same words light up), suggest a correction when
+dictionary), build snippets with the Whoosh engine's highlighter (the same analyzer, so the same words light up), suggest a correction when
 little matched.
 """
 
@@ -15,7 +14,7 @@ from __future__ import annotations
 import os
 import threading
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from math import log
 from typing import Any, Callable
 
@@ -334,6 +333,17 @@ def _matched_per_cable(searcher, schema, main, keys: list[int]) -> list[int]:
 KEY_RANGE = (-2**63, 2**63 - 1)
 
 
+# One pass settles the count when it has room for every cable with three matches or more
+# (see _repeats_at_once), and there are at most matched / 3 of those. It asks for room for
+# one bucket per ONE_PASS_MATCHES matching paragraphs (each bucket returned costs ~0.45 us,
+# the pass itself ~0.26 us a matching cable), at least MIN_ROOM, then MAX_BUCKETS. At
+# Cablegate size (2 million paragraphs; 34 words of 30,000 to 504,000 matches measured)
+# the cables with 3+ matches number 0.08 to 0.15 of the matching paragraphs. Beyond
+# ONE_PASS_MATCHES * MAX_BUCKETS matches, the key-range parts come at once.
+ONE_PASS_MATCHES = 6
+MIN_ROOM = 10_000
+
+
 def _cables_matching(searcher, schema, main, matched: int) -> int:
     """How many cables have a matching paragraph, exactly, given that ``matched``
     paragraphs match (each has its cable's refid_key).
@@ -346,7 +356,7 @@ def _cables_matching(searcher, schema, main, matched: int) -> int:
     that was cut short is halved."""
     if matched <= ONE_PASS_MATCHES * MAX_BUCKETS:
         room = min(MAX_BUCKETS, max(MIN_ROOM, matched // ONE_PASS_MATCHES + 1))
-        for size in dict.fromkeys((room, MAX_BUCKETS)):
+        for size in dict.fromkeys((room, MAX_BUCKETS)):  # each size once, in this order
             repeats = _repeats_at_once(searcher, main, size)
             if repeats is not None:
                 return matched - repeats
@@ -356,17 +366,6 @@ def _cables_matching(searcher, schema, main, matched: int) -> int:
     bounds = [low + i * width for i in range(parts)] + [high + 1]
     return matched - sum(_repeats(searcher, schema, main, bounds[i], bounds[i + 1] - 1)
                          for i in range(parts))
-
-
-# One pass settles the count when it has room for every cable with three matches or more
-# (see _repeats_at_once), and there are at most matched / 3 of those. It asks for room for
-# one bucket per ONE_PASS_MATCHES matching paragraphs (each bucket returned costs ~0.45 us,
-# the pass itself ~0.26 us a matching cable), at least MIN_ROOM, then MAX_BUCKETS. At
-# Cablegate size (2 million paragraphs; 34 words of 30,000 to 504,000 matches measured)
-# the cables with 3+ matches number 0.08 to 0.15 of the matching paragraphs. Beyond
-# ONE_PASS_MATCHES * MAX_BUCKETS matches, the key-range parts come at once.
-ONE_PASS_MATCHES = 6
-MIN_ROOM = 10_000
 
 
 def _repeats_at_once(searcher, main, size: int) -> int | None:
@@ -459,35 +458,29 @@ def _start_facets(searcher, names: list[str], units) -> Callable[[int], Facets]:
     single = [f for f in fields if f not in MULTI_VALUED_FACETS]
     request = {name: {"terms": {"field": name, "size": MAX_BUCKETS, "missing": UNKNOWN}}
                for name in single}
-    pool = None
-    futures = []
-    if request:
-        try:
-            pool = _facet_pool()
-            futures.append(pool.submit(searcher.aggregate, units, request))
-        except RuntimeError:  # the interpreter is shutting down: no new threads, count here
-            pool = None
-            futures.append(_Done(searcher.aggregate(units, request)))
+    pool = _facet_pool()
+    counted = [_submit_or_run(pool, searcher.aggregate, units, request)] if request else []
 
     def finish(matched: int) -> Facets:
         found: dict[str, Any] = {}
         for name in fields:
             if name in MULTI_VALUED_FACETS:
                 found.update(_tag_counts(searcher, units, name, matched, pool))
-        for future in futures:
+        for future in counted:
             found.update(future.result())
         return _facet_lists(names, found)
     return finish
 
 
-class _Done:
-    """A result at hand, shaped like a future's."""
-
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def result(self) -> Any:
-        return self.value
+def _submit_or_run(pool: ThreadPoolExecutor, fn: Callable[..., Any], *args: Any) -> Future:
+    """``fn(*args)`` on the pool; counted here while the interpreter shuts down (no new
+    threads then)."""
+    try:
+        return pool.submit(fn, *args)
+    except RuntimeError:
+        done: Future = Future()
+        done.set_result(fn(*args))
+        return done
 
 
 # Above this share of the index's documents matching, a multi-valued facet is counted from
@@ -498,21 +491,17 @@ class _Done:
 BY_DICTIONARY_SHARE = 0.1
 
 
-def _tag_counts(searcher, units, name: str, matched: int, pool) -> dict[str, Any]:
+def _tag_counts(searcher, units, name: str, matched: int,
+                pool: ThreadPoolExecutor) -> dict[str, Any]:
     """The buckets of a multi-valued facet, as the terms aggregation gives them: each value
     with its number of matching documents, and the documents without one as UNKNOWN."""
     if matched < BY_DICTIONARY_SHARE * searcher.num_docs:
         return searcher.aggregate(units, {name: {"terms": {
             "field": name, "size": MAX_BUCKETS, "missing": UNKNOWN}}})
     without = Q.boolean_query([(Occur.Must, units), (Occur.MustNot, Q.exists_query(name))])
-    missing = None
-    if pool is not None:
-        try:
-            missing = pool.submit(count, searcher, without)
-        except RuntimeError:
-            pass
+    missing = _submit_or_run(pool, count, searcher, without)
     values = searcher.terms_with_prefix(name, "", filter_query=units)
-    unknown = missing.result() if missing is not None else count(searcher, without)
+    unknown = missing.result()
     buckets = [{"key": value, "doc_count": n} for value, n in values if n > 0]
     if unknown:
         buckets.append({"key": UNKNOWN, "doc_count": unknown})
