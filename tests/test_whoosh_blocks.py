@@ -45,13 +45,15 @@ def test_ids_and_weights_read_any_block_pickle(deltas, kind, data):
 
 @pytest.mark.corpus
 @pytest.mark.parametrize("engine_name", ["whoosh"], indirect=True)
-def test_read_head_matches_whoosh_on_every_block(search_index):
+def test_blocks_read_as_whoosh_reads_them(search_index):
     """Every block of a spread of terms (the most frequent, whose blocks are full and dense,
-    and every 50th term of the lexicon, whose ids are sparse), in every segment."""
+    and every 50th term of the lexicon, whose ids are sparse), in every segment: its ids
+    and weights from the front of a matcher's block (``read_head``) and from a walk of the
+    term's postings (``term_blocks``) are what Whoosh decodes."""
     from whoosh import index
     from whoosh.codec.whoosh3 import W3LeafMatcher
 
-    from indexer.engines.whoosh.blocks import read_head
+    from indexer.engines.whoosh.blocks import read_head, term_blocks
 
     ix = index.open_dir(str(search_index))
     with ix.searcher() as s:
@@ -67,16 +69,19 @@ def test_read_head_matches_whoosh_on_every_block(search_index):
                 slow = sub.reader().postings("text", term)
                 if not isinstance(fast, W3LeafMatcher):
                     continue  # few postings: kept inline, not in blocks
-                while fast.is_active():
-                    assert read_head(fast)
+                walked = term_blocks(fast._postfile, fast._startoffset, fast._length)
+                assert walked is not None
+                for ids, weights in walked:
+                    assert fast.is_active() and read_head(fast)
                     slow._read_ids()
                     slow._read_weights()
-                    assert fast._ids == slow._ids
-                    assert type(fast._weights) is type(slow._weights)
-                    assert list(fast._weights) == list(slow._weights)
+                    assert fast._ids == slow._ids == ids
+                    assert type(fast._weights) is type(slow._weights) is type(weights)
+                    assert list(fast._weights) == list(slow._weights) == list(weights)
                     blocks += 1
                     fast._next_block()
                     slow._next_block()
+                assert not slow.is_active()  # the walk found every block
         assert blocks > 500
 
 

@@ -18,15 +18,18 @@ import zlib
 from array import array
 from functools import lru_cache
 from itertools import accumulate
+from typing import Any
 
 PROTO_2 = b"\x80\x02"
-MARK, TUPLE, NONE, BINFLOAT = 0x28, 0x74, 0x4E, 0x47  # "(", "t", "N", "G"
+MARK, TUPLE, NONE, BINFLOAT, STOP = 0x28, 0x74, 0x4E, 0x47, 0x2E  # "(", "t", "N", "G", "."
 BININT1, BININT2, BININT = 0x4B, 0x4D, 0x4A  # "K", "M", "J"
 BINPUT, LONG_BINPUT = 0x71, 0x72  # "q", "r": memo entries after each tuple
 TUPLE1 = 0x85  # TUPLE1..TUPLE3: tuples of 1-3 items have no MARK
 _ONE_BYTE = b"K"
 _FLOAT = b"G"
 _ONE_FLOAT = struct.Struct(">d")
+_BLOCK_SIZE = struct.Struct("!i")
+WHOOSH3_MAGIC = b"W3Bl"  # whoosh.codec.whoosh3.WHOOSH3_HEADER_MAGIC
 
 
 def read_head(matcher) -> bool:
@@ -56,6 +59,72 @@ def read_head(matcher) -> bool:
         weights = array("f", [weights]) * n
     matcher._weights = weights
     return True
+
+
+def term_blocks(postfile, offset: int, length: int) -> list[tuple[tuple[int, ...], Any]] | None:
+    """(ids, weights) of every block of a term's postings at ``offset`` (``length`` bytes,
+    its terminfo's extent) in a segment's postings file, weights as ``read_head`` gives
+    them; None when some block is not in the shape read here. The same walk as
+    ``W3LeafMatcher`` (a magic tag, then per block: its signed length, negative for the
+    last, a pickled header and the data) without a matcher's file calls per block."""
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps it as unpack's tuple
+        (length,) = length
+    data = postfile.get(offset, length)
+    if bytes(data[:4]) != WHOOSH3_MAGIC:
+        return None
+    out = []
+    p = 4
+    try:
+        while True:
+            (size,) = _BLOCK_SIZE.unpack_from(data, p)
+            end = p + 4 + abs(size)
+            n, compression, start = _block_header(data, p + 4)
+            block = data[start:end]
+            head = zlib.decompressobj().decompress(block, _head_bound(n)) if compression \
+                else bytes(block)
+            found = ids_and_weights(head, n)
+            if found is None:
+                return None
+            deltas, weights = found
+            if weights is None:
+                weights = array("f", [1.0]) * n
+            elif isinstance(weights, float):
+                weights = array("f", [weights]) * n
+            out.append((tuple(accumulate(deltas)), weights))
+            if size < 0:
+                return out
+            p = end
+    except (IndexError, ValueError, struct.error, zlib.error):
+        return None
+
+
+def _block_header(data, p: int) -> tuple[int, int, int]:
+    """(postings, compression, where the data starts) from a block's pickled header
+    ``(count, last id, max weight, compression, min length byte, max length byte)``."""
+    if data[p] != PROTO_2[0] or data[p + 1] != PROTO_2[1] or data[p + 2] != MARK:
+        raise ValueError("not a block header")
+    p += 3
+    items = []
+    for _ in range(6):
+        opcode = data[p]
+        if opcode == BINFLOAT:
+            items.append(None)  # the max weight: not needed here
+            p += 9
+        elif opcode == NONE:
+            items.append(None)
+            p += 1
+        else:
+            value, p = _int(data, p)
+            items.append(value)
+    if data[p] != TUPLE:
+        raise ValueError("not a block header")
+    p = _memo(data, p + 1)
+    if data[p] != STOP:
+        raise ValueError("not a block header")
+    n, compression = items[0], items[3]
+    if not isinstance(n, int) or not isinstance(compression, int) or n <= 0:
+        raise ValueError("not a block header")
+    return n, compression, p + 1
 
 
 def _head_bound(n: int) -> int:

@@ -21,7 +21,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher, W3TermsReader
 from whoosh.reading import TermNotFound
 from whoosh.util import make_binary_tree
 
-from .blocks import read_head
+from .blocks import read_head, term_blocks
 
 
 def docset(searcher, q: query.Query, universe: set[int]) -> set[int]:
@@ -94,12 +94,7 @@ def term_docs(searcher, fieldname: str, text, universe: set[int]) -> set[int]:
     if (fieldname, text) not in reader:
         return set()
     if len(universe) >= doc_frequency(searcher, fieldname, text):
-        ids: list[int] = []
-        for subsearcher, offset in searcher.leaf_searchers():
-            matcher = _postings(subsearcher, fieldname, text)
-            if matcher is not None:
-                ids.extend(_all_ids(matcher, offset))
-        return universe.intersection(ids)
+        return set(_whole_read(searcher, fieldname, text, universe, PRESENCE))
     return set(term_items(searcher, fieldname, text, universe, PRESENCE))
 
 
@@ -139,10 +134,7 @@ def _whole_read(searcher, fieldname: str, text, candidates: set[int], what: str
     ids: list[int] = []
     items: list[Any] = []
     for subsearcher, offset in searcher.leaf_searchers():
-        matcher = _postings(subsearcher, fieldname, text)
-        if matcher is None:
-            continue
-        for block_ids, block_items in _all_blocks(matcher, what):
+        for block_ids, block_items in _segment_blocks(subsearcher, fieldname, text, what):
             ids += map(offset.__add__, block_ids) if offset else block_ids
             if what != PRESENCE:
                 items += block_items
@@ -153,6 +145,24 @@ def _whole_read(searcher, fieldname: str, text, candidates: set[int], what: str
     if len(keep) < len(out):
         out = dict(zip(keep, map(out.__getitem__, keep)))
     return out
+
+
+def _segment_blocks(subsearcher, fieldname: str, text, what: str):
+    """(ids, items) of every block of the term's postings in one segment: read straight
+    from the postings file when no values are needed (``blocks.term_blocks``), else (or
+    when a block is in another shape) through Whoosh's matcher."""
+    reader = subsearcher.reader()
+    terms = getattr(reader, "_terms", None)
+    if what in _NO_VALUES and isinstance(terms, W3TermsReader):
+        info = segment_term(reader, fieldname, text)
+        if info is None:
+            return ()
+        if not info.is_inlined():
+            blocks = term_blocks(terms._postfile, *info.extent())
+            if blocks is not None:
+                return blocks
+    matcher = _postings(subsearcher, fieldname, text)
+    return () if matcher is None else _all_blocks(matcher, what)
 
 
 def _block_ids(matcher, what: str = PRESENCE) -> tuple[int, ...]:
@@ -253,17 +263,6 @@ def segment_doc_frequency(reader, fieldname: str, text) -> int:
     """The reader's ``doc_frequency`` for one segment, from ``segment_term``."""
     info = segment_term(reader, fieldname, text)
     return 0 if info is None else info.doc_frequency()
-
-
-def _all_ids(matcher, offset: int) -> Iterable[int]:
-    if not isinstance(matcher, W3LeafMatcher):
-        return (d + offset for d in matcher.all_ids())
-    ids: list[int] = []
-    while matcher.is_active():
-        block = _block_ids(matcher)
-        ids.extend([d + offset for d in block] if offset else block)
-        matcher._next_block()
-    return ids
 
 
 def _probe(matcher, docnums: list[int], what: str):
