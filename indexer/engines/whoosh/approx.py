@@ -232,7 +232,10 @@ class _Term(_Part):
 
     def totals(self, ctx, docs):
         scores = ctx.leaves.get(self.key, {})
-        return _boosted({d: s for d, s in scores.items() if d in docs}, self.boost)
+        mine = docs.intersection(scores)
+        if len(mine) == len(scores):  # the leaf holds matches only: the usual case
+            return _boosted(dict(scores), self.boost)
+        return _boosted(dict(zip(mine, map(scores.__getitem__, mine))), self.boost)
 
     def tree(self, sub, excluded):
         if segment_term(sub.reader(), *self.key) is None:
