@@ -66,7 +66,9 @@ def test_block_scores_are_whooshs_scores(whoosh_index, text):
 # An exclusion or an AND under an OR: a document may match through one branch and hold
 # the excluded word, or a tier word read only over the AND's candidates.
 COMPOUND = ["(iran -nuclear) OR oil", "(oil -gas)^2 OR iran", "(nuclear AND minister) OR iran",
-            "(oil AND the) OR russia", '"prime minister" OR (police AND government)']
+            "(oil AND the) OR russia", '"prime minister" OR (police AND government)',
+            # an exclusion's size (both parts) shapes a three-part AND's tree of additions
+            "said would economic (also -minister)", "would OR people OR (said -nuclear)"]
 
 
 @pytest.mark.parametrize("text", COMPOUND)
@@ -86,3 +88,21 @@ def test_compound_queries_score_and_tier_as_whoosh(whoosh_index, text):
     tier = with_checked_phrases(s, compiled.tier, matched, {})
     found = estimate.matching(s, tier, matched)
     assert found is None or found == docset(s, compiled.tier, matched)
+
+
+def test_a_one_part_group_scores_as_its_part(whoosh_index):
+    """Whoosh matches a group of one part by that part alone, the group's boost unused (the
+    query parser normalises such groups away; a query built in code may keep them)."""
+    from whoosh import query
+
+    from indexer.engines.whoosh.approx import MARGIN, approximate, exact_scores
+
+    s, iran, allowed, _ = _whoosh_scores(whoosh_index, "iran")
+    oil = _whoosh_scores(whoosh_index, "oil")[1]
+    q = query.Or([query.And([iran.query], boost=3.0), oil.query])
+    whoosh = {d: float(score) for score, d in s.search(q, filter=allowed, limit=None).top_n}
+    estimate = approximate(s, q, allowed)
+    assert set(estimate.scores) == set(whoosh)
+    assert {d: score for score, d in exact_scores(s, q, set(whoosh), estimate)} == whoosh
+    assert all(abs(estimate.scores[d] - score) <= abs(score) * MARGIN
+               for d, score in whoosh.items())

@@ -167,6 +167,8 @@ def plan(schema, q: query.Query) -> "_Part | None":
         children = [plan(schema, c) for c in q.subqueries]
         if any(c is None for c in children):
             return None
+        if len(children) == 1:  # Whoosh matches its one child alone, without its boost
+            return children[0]
         return _And(q, children) if isinstance(q, query.And) else _Or(q, children)
     if isinstance(q, query.AndNot):
         positive = plan(schema, q.a)  # the score is the positive part's
@@ -401,8 +403,9 @@ class _AndNot(_Part):
     def tree(self, sub, excluded):
         return _Without(self.positive.tree(sub, excluded), excluded(self.q.b))
 
-    def size(self, reader):  # sic: Whoosh 2.7.4 takes the excluded part's size
-        return self.negative.size(reader) if self.negative else self.q.b.estimate_size(reader)
+    def size(self, reader):  # CompoundQuery.estimate_size: both parts, at most every document
+        negative = self.negative.size(reader) if self.negative else self.q.b.estimate_size(reader)
+        return min(self.positive.size(reader) + negative, reader.doc_count())
 
 
 class _Null(_Part):

@@ -20,6 +20,8 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import Any
 
+from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
+
 PROTO_2 = b"\x80\x02"
 MARK, TUPLE, NONE, BINFLOAT, STOP = 0x28, 0x74, 0x4E, 0x47, 0x2E  # "(", "t", "N", "G", "."
 BININT1, BININT2, BININT = 0x4B, 0x4D, 0x4A  # "K", "M", "J"
@@ -29,35 +31,20 @@ _ONE_BYTE = b"K"
 _FLOAT = b"G"
 _ONE_FLOAT = struct.Struct(">d")
 _BLOCK_SIZE = struct.Struct("!i")
-WHOOSH3_MAGIC = b"W3Bl"  # whoosh.codec.whoosh3.WHOOSH3_HEADER_MAGIC
 
 
 def read_head(matcher) -> bool:
     """Set the current block's ``_ids`` and ``_weights`` on a ``W3LeafMatcher`` (as its
     ``_read_ids`` / ``_read_weights`` would) from the front of the block; False, leaving
     the matcher as it was, when the block is not in the shape read here."""
-    n = matcher._blocklength
     data = matcher._postfile.get(matcher._dataoffset, matcher._nextoffset - matcher._dataoffset)
-    if matcher._compression:
-        try:
-            head = zlib.decompressobj().decompress(data, _head_bound(n))
-        except zlib.error:
-            return False
-    else:
-        head = bytes(data)
     try:
-        found = ids_and_weights(head, n)
-    except (IndexError, ValueError, struct.error):
+        found = _decode(data, matcher._blocklength, matcher._compression)
+    except (IndexError, ValueError, struct.error, zlib.error):
         return False
     if found is None:
         return False
-    deltas, weights = found
-    matcher._ids = tuple(accumulate(deltas))
-    if weights is None:  # every weight 1.0
-        weights = array("f", [1.0]) * n
-    elif isinstance(weights, float):  # every weight the same
-        weights = array("f", [weights]) * n
-    matcher._weights = weights
+    matcher._ids, matcher._weights = found
     return True
 
 
@@ -70,7 +57,7 @@ def term_blocks(postfile, offset: int, length: int) -> list[tuple[tuple[int, ...
     if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps it as unpack's tuple
         (length,) = length
     data = postfile.get(offset, length)
-    if bytes(data[:4]) != WHOOSH3_MAGIC:
+    if bytes(data[:4]) != WHOOSH3_HEADER_MAGIC:
         return None
     out = []
     p = 4
@@ -79,23 +66,31 @@ def term_blocks(postfile, offset: int, length: int) -> list[tuple[tuple[int, ...
             (size,) = _BLOCK_SIZE.unpack_from(data, p)
             end = p + 4 + abs(size)
             n, compression, start = _block_header(data, p + 4)
-            block = data[start:end]
-            head = zlib.decompressobj().decompress(block, _head_bound(n)) if compression \
-                else bytes(block)
-            found = ids_and_weights(head, n)
+            found = _decode(data[start:end], n, compression)
             if found is None:
                 return None
-            deltas, weights = found
-            if weights is None:
-                weights = array("f", [1.0]) * n
-            elif isinstance(weights, float):
-                weights = array("f", [weights]) * n
-            out.append((tuple(accumulate(deltas)), weights))
+            out.append(found)
             if size < 0:
                 return out
             p = end
     except (IndexError, ValueError, struct.error, zlib.error):
         return None
+
+
+def _decode(block, n: int, compression: int) -> tuple[tuple[int, ...], Any] | None:
+    """(ids, weights) of an n-posting block's data as ``W3LeafMatcher`` reads them, from
+    the front of its pickle only; None when it is not in the shape read here."""
+    head = zlib.decompressobj().decompress(block, _head_bound(n)) if compression \
+        else bytes(block)
+    found = ids_and_weights(head, n)
+    if found is None:
+        return None
+    deltas, weights = found
+    if weights is None:  # every weight 1.0
+        weights = array("f", [1.0]) * n
+    elif isinstance(weights, float):  # every weight the same
+        weights = array("f", [weights]) * n
+    return tuple(accumulate(deltas)), weights
 
 
 def _block_header(data, p: int) -> tuple[int, int, int]:

@@ -134,7 +134,7 @@ class _IndexState:
         if searcher is None:
             searcher = self.ix.searcher()
         elif not searcher.up_to_date():
-            searcher = searcher.refresh()  # reuses the unchanged segments' readers
+            searcher = searcher.refresh()
         self.local.searcher = searcher
         return searcher
 
