@@ -436,7 +436,7 @@ def _run(engine: Engine, index_dir: Path, files: list[Path], workers: int, stop:
             progress(Progress(files_done, len(files), summary.cables + len(pending),
                               summary.paragraphs, summary.commits, time.monotonic() - started))
 
-    prepare = type(engine).prepare
+    prepare = engine.build_prepare()
     tasks = _tasks(files, workers)
     shards_left = Counter(task.path for task in tasks)
     parallel = (_ParallelParser(tasks, workers, prepare, index_dir)

@@ -126,6 +126,11 @@ class Engine(ABC):
         so it must pickle. By default the cable itself."""
         return cable
 
+    def build_prepare(self):
+        """The ``prepare`` a build's workers run for this engine as it is set up now (a
+        writer setting may not use what ``prepare`` makes). By default ``type(self).prepare``."""
+        return type(self).prepare
+
     @abstractmethod
     def write(self, cables: Iterable[Cable]) -> WriteReport:
         """Add or replace whole cables in one commit (all of a cable's paragraphs or none).

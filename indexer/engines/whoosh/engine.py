@@ -26,14 +26,17 @@ from .durable import DurableFileStorage
 from .mpwriter import open_writer
 from .documents import (cable_document, decode_cable, paragraph_documents, version_document,
                         version_id)
+from .prepared import PreparedCable, prepare
 from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, SCHEMA_VERSION, build_schema
 
 # Writer settings chosen by measurement (python -m bench --scale 10; figures in
-# indexer/build.py): one writer process. Whoosh's MpWriter with two processes (each leaving
-# its own segment) used 1.53x the CPU and 1.54x the wall time of one writer on 173,210
-# paragraphs, so the second core goes to parsing. Its pool is at most 128 MB (a larger
-# pool bought nothing); the memory budget can only shrink it. (bench/index_speed.py still
-# measures the two-process settings, through mpwriter.open_writer.)
+# indexer/build.py): one writer process, the bulk segment writer (bulkwrite.py: postings
+# inverted in memory, documents analyzed by the parse workers). Whoosh's MpWriter with two
+# processes (each leaving its own segment) used 1.53x the CPU and 1.54x the wall time of
+# one plain writer on 173,210 paragraphs. Whoosh's pool (what a merge of older segments
+# goes through) is at most 128 MB (a larger pool bought nothing); the memory budget can
+# only shrink it. (bench/index_speed.py still measures the other settings, through
+# mpwriter.open_writer.)
 MAX_LIMITMB = 128
 MIN_LIMITMB = 32
 RSS_PER_LIMITMB = 2  # measured: a writer peaks at ~250 MB RSS with limitmb 128
@@ -48,6 +51,7 @@ class WhooshEngine(Engine):
         self.index = ix
         self._searcher = None
         self.writer_options: dict[str, Any] = {}
+        self._prepared: dict[tuple[str, str], PreparedCable] = {}  # this write's, by version
         self.set_memory_budget(2048)
 
     # --- opening -------------------------------------------------------------------------
@@ -68,10 +72,19 @@ class WhooshEngine(Engine):
             raise IndexIncompatible(f"{path} is not a usable Whoosh index ({exc})") from None
         return cls(path, ix)
 
+    @property
+    def writer_takes_a_core(self) -> bool:  # type: ignore[override]
+        """Whoosh's own writer keeps a core busy; with the bulk writer the parse workers do
+        the analysis, so they get every core (measured: 1,670 cables, 2 cores)."""
+        return not self.writer_options.get("bulk")
+
     def set_memory_budget(self, megabytes: int) -> None:
-        """Fit the writer's posting pool (its largest part) within ``megabytes``."""
+        """Fit the writer's postings (its largest part) within ``megabytes``: a commit's
+        postings are inverted in memory (bulkwrite.py) up to half the budget, the rest goes
+        through Whoosh's pool, of at most MAX_LIMITMB."""
         limit = max(MIN_LIMITMB, min(MAX_LIMITMB, int(megabytes) // RSS_PER_LIMITMB))
-        self.writer_options = {"limitmb": limit}
+        self.writer_options = {"limitmb": limit, "bulk": True,
+                               "bulkmb": max(MIN_LIMITMB, int(megabytes) // 2)}
 
     def use_library_writer_defaults(self) -> None:
         """Write with a plain ``ix.writer()``: Whoosh's defaults, the benchmark's reference."""
@@ -92,30 +105,49 @@ class WhooshEngine(Engine):
 
     # --- writing -------------------------------------------------------------------------
 
-    def write(self, cables: Iterable[Cable]) -> WriteReport:
+    @classmethod
+    def prepare(cls, cable: Cable) -> PreparedCable:
+        """The cable's documents analyzed (prepared.py), in the build's parse workers."""
+        return prepare(cable)
+
+    def build_prepare(self):
+        """Only the bulk writer uses analyzed documents; Whoosh's own writer gets cables."""
+        return type(self).prepare if self.writer_options.get("bulk") else Engine.prepare
+
+    def write(self, cables: Iterable[Cable | PreparedCable]) -> WriteReport:
         """Add, replace or keep each cable; all of it goes into one commit or none of it."""
         batch: dict[str, dict[str, Cable]] = {}
+        self._prepared: dict[tuple[str, str], PreparedCable] = {}
         report = WriteReport()
-        for cable in cables:
+        for item in cables:
+            if isinstance(item, PreparedCable):
+                cable, digest = item.cable, item.digest
+            else:
+                cable, digest = item, version_digest(item)
             versions = batch.setdefault(cable.refid, {})
-            digest = version_digest(cable)
             if digest in versions:
                 report.unchanged += 1  # the same version twice in one batch (two sources)
             else:
                 versions[digest] = cable
+                if isinstance(item, PreparedCable):
+                    self._prepared[(cable.refid, digest)] = item
         searcher = self.searcher()
         plans = [plan for refid, candidates in batch.items()
                  if (plan := self._plan(searcher, refid, candidates, report)) is not None]
         if not plans:
+            self._prepared = {}
             return report  # nothing new: the index files stay untouched
-        with self._writer() as writer:
-            wsearcher = writer.searcher()
-            try:
-                for plan in plans:
-                    self._apply(writer, wsearcher, plan, report)
-            finally:
-                wsearcher.close()
-            writer.commit()
+        try:
+            with self._writer() as writer:
+                wsearcher = writer.searcher()
+                try:
+                    for plan in plans:
+                        self._apply(writer, wsearcher, plan, report)
+                finally:
+                    wsearcher.close()
+                writer.commit()
+        finally:
+            self._prepared = {}
         return report
 
     @contextmanager
@@ -145,6 +177,15 @@ class WhooshEngine(Engine):
             report)
 
     def _apply(self, writer, searcher, plan: Plan, report: WriteReport) -> None:
+        prepared = self._prepared.get((plan.refid, plan.digest))
+        if (prepared is not None and plan.known.key is None and not plan.others
+                and hasattr(writer, "add_group")):
+            # a new cable: its documents as the parse worker analyzed them
+            report.added += 1
+            report.paragraphs += prepared.paragraphs
+            writer.add_group(prepared.documents)
+            return
+
         def replace_current(plan: Plan) -> None:
             writer.delete_by_query(And([Term("kind", KIND_PARAGRAPH), Term("refid", plan.refid)]),
                                    searcher=searcher)

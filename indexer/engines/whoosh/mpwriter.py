@@ -106,7 +106,11 @@ class SafeMpWriter(MpWriter):
 
 
 def open_writer(ix, options: dict[str, Any]):
-    """A writer with ``options``; several processes get the failure-safe MpWriter."""
+    """A writer with ``options``; several processes get the failure-safe MpWriter,
+    ``bulk=True`` the in-memory BulkSegmentWriter (bulkwrite.py)."""
+    if options.get("bulk"):
+        from .bulkwrite import BulkSegmentWriter
+        return BulkSegmentWriter(ix, **{k: v for k, v in options.items() if k != "bulk"})
     procs = options.get("procs", 1)
     if procs > 1:
         rest = {k: v for k, v in options.items() if k != "procs"}

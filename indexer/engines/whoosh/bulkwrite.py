@@ -1,0 +1,304 @@
+"""A Whoosh segment writer that inverts a commit in memory and writes posting lists whole.
+
+Whoosh's ``SegmentWriter`` sends every posting (field, term, document, weight, value)
+through a ``PostingPool``: sorted runs pickled to temporary files, merged back one posting
+at a time with ``heapq.merge``, and fed to the codec one ``add`` call per posting, which
+buffers it into 128-posting blocks. That pipeline was ~75% of our write CPU.
+
+``BulkSegmentWriter`` is the same writer (locking, deletions, merge policy, commit and TOC
+are Whoosh's) except for where postings go: a dict of (field, term) -> postings, sorted
+once by term when the segment is flushed, each term's list cut into the codec's blocks and
+encoded by the codec's own block writer. The segments hold the same documents, stored
+fields, columns, terms and posting blocks as Whoosh's writer makes from the same documents
+(tests/test_whoosh_bulkwrite.py compares them: the column files byte for byte, the posting
+blocks decoded, since a block's pickle may share equal values that Whoosh's pool, once it
+has spilled to disk, no longer shares).
+
+Documents may come analyzed (``analyze_document``, run in the build's parse workers by
+``WhooshEngine.prepare``): the writer then only appends their postings and per-document
+values. When something needs Whoosh's pool after all (a merge of older segments adds
+their postings to it; a field with spelling or term vectors), the in-memory postings are
+moved into the pool and the segment is flushed Whoosh's way, so the result is the same.
+"""
+
+from __future__ import annotations
+
+import zlib
+from array import array
+from dataclasses import dataclass
+from pickle import dumps
+from typing import Any, Iterable
+
+from whoosh.codec.whoosh3 import STORED_COLUMN
+from whoosh.columns import VarBytesColumn
+from whoosh.filedb.structfile import StructFile
+from whoosh.util.numeric import byte_to_length, length_to_byte
+from whoosh.writing import SegmentWriter
+
+# One posting in memory: (docnum, weight, encoded value, the field length Whoosh's block
+# statistics see: byte-quantized, 0 when the field keeps none).
+Posting = tuple[int, float, bytes, int]
+
+# Rough bytes a posting costs in the dict (tuple, int, float, a share of the value bytes),
+# to keep a commit within its memory share: past it the postings go to Whoosh's pool.
+BYTES_PER_POSTING = 120
+
+_NO_COLUMN = ...  # a singleton that survives pickling (the documents cross processes)
+_STORED_LEVEL = STORED_COLUMN._child._level  # the stored fields: a pickle, zlib-compressed
+
+
+@dataclass(slots=True)
+class AnalyzedDocument:
+    """One document as ``SegmentWriter.add_document`` would write it.
+
+    ``values``: per field, in Whoosh's order (sorted names): (field name, field length,
+    column value or _NO_COLUMN when the field has no column).
+    ``stored``: the stored fields as the stored column keeps them (None: none).
+    ``postings``: (field name, term bytes, weight, encoded value, quantized length)."""
+
+    values: list[tuple[str, int, Any]]
+    stored: bytes | None
+    postings: list[tuple[str, bytes, float, bytes, int]]
+
+
+@dataclass(slots=True)
+class AnalyzedGroup:
+    """Consecutive documents (one cable's), their postings grouped by term: (field, term)
+    -> [(document's position in the group, weight, encoded value, quantized length)]."""
+
+    documents: list[tuple[list[tuple[str, int, Any]], bytes | None]]
+    terms: dict[tuple[str, bytes], list[tuple[int, float, bytes, int]]]
+
+
+def group_documents(documents: Iterable[AnalyzedDocument]) -> AnalyzedGroup:
+    terms: dict[tuple[str, bytes], list[tuple[int, float, bytes, int]]] = {}
+    values = []
+    for local, doc in enumerate(documents):
+        values.append((doc.values, doc.stored))
+        for fieldname, tbytes, weight, vbytes, qlen in doc.postings:
+            key = (fieldname, tbytes)
+            found = terms.get(key)
+            if found is None:
+                terms[key] = [(local, weight, vbytes, qlen)]
+            else:
+                found.append((local, weight, vbytes, qlen))
+    return AnalyzedGroup(values, terms)
+
+
+def quantized_length(length: int) -> int:
+    """The field length a segment's length column gives back (one byte, logarithmic)."""
+    return byte_to_length(length_to_byte(length)) if length else 0
+
+
+class NeedsWhooshWriter(Exception):
+    """A document with a feature the bulk path does not write (spelling, vectors)."""
+
+
+def analyze_document(schema, fields: dict[str, Any],
+                     shared: dict[Any, Any] | None = None) -> AnalyzedDocument:
+    """What ``SegmentWriter.add_document(**fields)`` computes before it writes anything.
+
+    ``shared``: a cache of field values already analyzed (the same value gets the same
+    posting tuples), for documents that repeat values, such as one cable's paragraphs."""
+    docboost = float(fields["_boost"]) if "_boost" in fields else 1.0
+    fieldnames = sorted(name for name in fields if not name.startswith("_"))
+    values: list[tuple[str, int, Any]] = []
+    stored: dict[str, Any] = {}
+    postings: list[tuple[str, bytes, float, bytes, int]] = []
+    for fieldname in fieldnames:
+        value = fields[fieldname]
+        if value is None:
+            continue
+        field = schema[fieldname]  # KeyError for an unknown field, as Whoosh's UnknownFieldError
+        if field.separate_spelling() or field.vector:
+            raise NeedsWhooshWriter(fieldname)
+        length = 0
+        if field.indexed:
+            boostkw = f"_{fieldname}_boost"
+            fieldboost = float(fields[boostkw]) if boostkw in fields else docboost
+            key = (fieldname, value, fieldboost) if shared is not None and _hashable(value) else None
+            found = shared.get(key) if key is not None else None
+            if found is None:
+                found = _field_postings(fieldname, field, value, fieldboost)
+                if key is not None:
+                    shared[key] = found
+            length, own = found
+            postings.extend(own)
+        customval = fields.get(f"_stored_{fieldname}", value)
+        if field.stored and customval is not None:
+            stored[fieldname] = customval
+        column = field.column_type
+        cv = field.to_column_value(customval) if column and customval is not None else _NO_COLUMN
+        values.append((fieldname, length, cv))
+    storedbytes = zlib.compress(dumps(stored, 2), _STORED_LEVEL) if stored else None
+    return AnalyzedDocument(values, storedbytes, postings)
+
+
+def _hashable(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bytes)) or hasattr(value, "isoformat")
+
+
+def _field_postings(fieldname: str, field, value: Any,
+                    fieldboost: float) -> tuple[int, list[tuple[str, bytes, float, bytes, int]]]:
+    """(field length, postings) of one field value."""
+    items = [(tbytes, weight * fieldboost, b"" if vbytes is None else vbytes, freq)
+             for tbytes, freq, weight, vbytes in field.index(value)]
+    length = sum(item[3] for item in items) if field.scorable else 0
+    qlen = quantized_length(length)
+    return length, [(fieldname, tbytes, weight, vbytes, qlen)
+                    for tbytes, weight, vbytes, _ in items]
+
+
+def _postings(runs: list[tuple[int, list[tuple[int, float, bytes, int]]]]) -> list[Posting]:
+    """A term's postings with their document numbers, from (first docnum, postings) runs."""
+    if len(runs) == 1 and runs[0][0] == 0:
+        return runs[0][1]
+    return [(base + local, weight, vbytes, qlen)
+            for base, postings in runs for local, weight, vbytes, qlen in postings]
+
+
+def _write_term(postwriter, postings: list[Posting]) -> None:
+    """Fill the codec's block buffer 128 postings at a time, as ``add_posting`` would, and
+    write every full block; the last one is left for ``finish_postings``."""
+    limit = postwriter._blocklimit
+    count = len(postings)
+    for start in range(0, count, limit):
+        ids, weights, values, lengths = zip(*postings[start:start + limit])
+        postwriter._ids = array("I", ids)
+        postwriter._weights = array("f", weights)
+        postwriter._values = [v for v in values if v]
+        top = max(weights)
+        postwriter._maxweight = top if top > 0 else 0
+        present = [n for n in lengths if n]
+        postwriter._minlength = min(present) if present else None
+        postwriter._maxlength = max(present) if present else 0
+        if start + limit < count:
+            postwriter._write_block()
+
+
+class _CountingFile(StructFile):
+    """The postings file, its position counted here: the codec asks for it twice a term,
+    and a buffered file's ``tell`` was ~7% of writing a segment."""
+
+    def __init__(self, inner: StructFile) -> None:  # (not StructFile's: nothing to open)
+        self.file = inner.file
+        self._pos = inner.tell()
+
+    def write(self, data) -> None:
+        self._pos += len(data)
+        self.file.write(data)
+
+    def tell(self) -> int:
+        return self._pos
+
+
+class BulkSegmentWriter(SegmentWriter):
+    """``SegmentWriter`` with the postings of new documents inverted in memory."""
+
+    def __init__(self, ix, bulkmb: int = 512, **kwargs: Any) -> None:
+        super().__init__(ix, **kwargs)
+        self._terms: dict[tuple[str, bytes], list[Posting]] = {}
+        self._postings = 0
+        self._max_postings = bulkmb * 1024 * 1024 // BYTES_PER_POSTING
+        self._pooled = False  # the in-memory postings went to Whoosh's pool
+
+    # --- adding ---------------------------------------------------------------------------
+
+    def add_document(self, **fields: Any) -> None:
+        self._check_state()
+        self._check_fields(self.schema, [n for n in fields if not n.startswith("_")])
+        try:
+            doc = analyze_document(self.schema, fields)
+        except NeedsWhooshWriter:
+            self._to_pool()
+            return super().add_document(**fields)
+        self.add_analyzed(doc)
+
+    def add_analyzed(self, doc: AnalyzedDocument) -> None:
+        """Add a document ``analyze_document`` made (with this writer's schema)."""
+        self.add_group(group_documents([doc]))
+
+    def add_group(self, group: AnalyzedGroup) -> None:
+        """Add the documents of a group, in order."""
+        self._check_state()
+        schema = self.schema
+        base = self.docnum
+        perdoc = self.perdocwriter
+        for values, stored in group.documents:
+            perdoc.start_doc(self.docnum)
+            for fieldname, length, cv in values:
+                field = schema[fieldname]
+                perdoc.add_field(fieldname, field, None, length)
+                if cv is not _NO_COLUMN:
+                    perdoc.add_column_value(fieldname, field.column_type, cv)
+            if stored is not None:  # what finish_doc would add, pickled and compressed
+                if not perdoc._has_column("_stored"):
+                    perdoc._create_column("_stored", STORED_COLUMN)
+                VarBytesColumn.Writer.add(perdoc._get_column("_stored")._child, self.docnum,
+                                          stored)
+            perdoc.finish_doc()
+            self.docnum += 1
+        if self._pooled:
+            add = self.pool.add
+            for (fieldname, tbytes), postings in group.terms.items():
+                for local, weight, vbytes, _ in postings:
+                    add((fieldname, tbytes, base + local, weight, vbytes))
+        else:
+            terms = self._terms
+            count = 0
+            for key, postings in group.terms.items():
+                found = terms.get(key)
+                if found is None:
+                    terms[key] = [(base, postings)]
+                else:
+                    found.append((base, postings))
+                count += len(postings)
+            self._postings += count
+            if self._postings > self._max_postings:
+                self._to_pool()
+        self._added = True
+
+    def _to_pool(self) -> None:
+        """From now on, postings go through Whoosh's pool (the ones so far too)."""
+        if self._pooled:
+            return
+        add = self.pool.add
+        for (fieldname, tbytes), runs in self._terms.items():
+            for docnum, weight, vbytes, _ in _postings(runs):
+                add((fieldname, tbytes, docnum, weight, vbytes))
+        self._terms = {}
+        self._postings = 0
+        self._pooled = True
+
+    # --- flushing -------------------------------------------------------------------------
+
+    def _flush_segment(self) -> None:
+        if self._pooled or self.pool.current or self.pool.runs:  # merged segments
+            self._to_pool()
+            return super()._flush_segment()
+        self.perdocwriter.close()
+        fieldwriter = self.fieldwriter
+        schema = self.schema
+        terms = self._terms
+        current = None
+        postfile = fieldwriter._postfile
+        fieldwriter._postfile = _CountingFile(postfile)
+        for key in sorted(terms):
+            fieldname, tbytes = key
+            if fieldname != current:
+                if current is not None:
+                    fieldwriter.finish_field()
+                fieldwriter.start_field(fieldname, schema[fieldname])
+                current = fieldname
+            fieldwriter.start_term(tbytes)
+            _write_term(fieldwriter._postwriter, _postings(terms[key]))
+            fieldwriter.finish_term()
+        if current is not None:
+            fieldwriter.finish_field()
+        fieldwriter._postfile = postfile
+        fieldwriter.close()
+        self._terms = {}
+
+    def _close_segment(self) -> None:
+        self._terms = {}
+        super()._close_segment()
