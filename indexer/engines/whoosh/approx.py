@@ -458,29 +458,36 @@ class _Leaf(_Node):
         return leaves.get(self.key, {}).get(docnum)
 
 
-class _Both(_Node):
-    """Whoosh's IntersectionMatcher."""
+class _Pair(_Node):
+    """A matcher of two children, whose totals it combines."""
     __slots__ = ("a", "b")
 
     def __init__(self, a: _Node, b: _Node) -> None:
         self.a, self.b = a, b
 
     def total(self, docnum, leaves):
-        a = self.a.total(docnum, leaves)
-        b = self.b.total(docnum, leaves)
+        return self.combine(self.a.total(docnum, leaves), self.b.total(docnum, leaves))
+
+    @staticmethod
+    def combine(a: float | None, b: float | None) -> float | None:
+        raise NotImplementedError
+
+
+class _Both(_Pair):
+    """Whoosh's IntersectionMatcher."""
+    __slots__ = ()
+
+    @staticmethod
+    def combine(a, b):
         return None if a is None or b is None else a + b
 
 
-class _Either(_Node):
+class _Either(_Pair):
     """Whoosh's UnionMatcher."""
-    __slots__ = ("a", "b")
+    __slots__ = ()
 
-    def __init__(self, a: _Node, b: _Node) -> None:
-        self.a, self.b = a, b
-
-    def total(self, docnum, leaves):
-        a = self.a.total(docnum, leaves)
-        b = self.b.total(docnum, leaves)
+    @staticmethod
+    def combine(a, b):
         if a is None:
             return b
         return a if b is None else a + b
