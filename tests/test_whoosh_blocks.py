@@ -14,8 +14,9 @@ from search_fixtures import search_index  # noqa: F401  (fixture)
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.integers(0, 2**31 - 1), min_size=1, max_size=130),
-       st.sampled_from(["ones", "same", "each"]), st.data())
-def test_ids_and_weights_read_any_block_pickle(deltas, kind, data):
+       st.sampled_from(["ones", "same", "each"]), st.sampled_from([2, 3]), st.data())
+def test_ids_and_weights_read_any_block_pickle(deltas, kind, protocol, data):
+    """Whoosh's writer pickles blocks with protocol 2, the bulk writer with 3."""
     from indexer.engines.whoosh.blocks import ids_and_weights
 
     n = len(deltas)
@@ -27,12 +28,12 @@ def test_ids_and_weights_read_any_block_pickle(deltas, kind, data):
         weights = tuple(data.draw(st.lists(st.floats(0.5, 1e6, width=32), min_size=n,
                                            max_size=n)))
     values = tuple(bytes([i % 256]) * (i % 7) for i in range(n))  # as Positions stores them
-    blob = pickle.dumps((tuple(deltas), weights, values), 2)  # Whoosh 3's block pickle
+    blob = pickle.dumps((tuple(deltas), weights, values), protocol)  # Whoosh 3's block pickle
     assert ids_and_weights(blob, n) == (deltas, weights)
     # a head cut anywhere inside the ids or weights is not read as a block
     # (the pair's pickle ends with TUPLE2, a memo entry and STOP; a tuple of weights has
     # its own memo entry)
-    head_end = len(pickle.dumps((tuple(deltas), weights), 2)) - 4 \
+    head_end = len(pickle.dumps((tuple(deltas), weights), protocol)) - 4 \
         - (2 if isinstance(weights, tuple) else 0)
     cut = data.draw(st.integers(2, head_end - 1))
     with pytest.raises((IndexError, ValueError)):

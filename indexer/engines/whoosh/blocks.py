@@ -3,7 +3,8 @@
 Whoosh 2.7.4 stores a block as one pickle (protocol 2, usually zlib-compressed) of
 ``(id deltas, weights, values)``. For a field with positions the values are most of it,
 and protocol 2 pickles each value (bytes) as a call of ``codecs.encode`` on a string: that
-is where most of the time of ``pickle.loads`` goes. A query that needs no positions (words,
+is where most of the time of ``pickle.loads`` goes (our bulk writer pickles blocks with
+protocol 3, which stores bytes as bytes; the ids and weights are the same opcodes). A query that needs no positions (words,
 AND, OR) needs only the ids and weights, which come first in the pickle. Here only the
 front of the block is decompressed (``zlib``'s ``max_length``) and its two tuples are read
 from the pickle's opcodes: the same numbers ``W3LeafMatcher._read_ids`` and
@@ -23,6 +24,7 @@ from typing import Any
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
 PROTO_2 = b"\x80\x02"
+BLOCK_PROTOCOLS = (b"\x80\x02", b"\x80\x03")  # Whoosh's writer's, our bulk writer's
 MARK, TUPLE, NONE, BINFLOAT, STOP = 0x28, 0x74, 0x4E, 0x47, 0x2E  # "(", "t", "N", "G", "."
 BININT1, BININT2, BININT = 0x4B, 0x4D, 0x4A  # "K", "M", "J"
 BINPUT, LONG_BINPUT = 0x71, 0x72  # "q", "r": memo entries after each tuple
@@ -131,7 +133,7 @@ def _head_bound(n: int) -> int:
 def ids_and_weights(head: bytes, n: int) -> tuple[list[int], tuple | float | None] | None:
     """(id deltas, weights) from the front of a block's pickle: weights a tuple of floats,
     one float (all alike) or None (all 1.0). None when the pickle is not in that shape."""
-    if head[:2] != PROTO_2:
+    if head[:2] not in BLOCK_PROTOCOLS:
         return None
     deltas, p = _ints(head, _open(head, 2, n), n)
     p = _close(head, p, n)
