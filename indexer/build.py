@@ -24,8 +24,10 @@ segments into the heap and forked sub-writers inherited it: 4.3 GB at this size)
 The workers also run the engine's ``prepare`` on each cable (the index-free part of writing
 it; for tantivy the paragraph documents as JSON and the cable document), so the writer
 process only adds documents. A file larger than SHARD_BYTES (an archive dump, one
-cables.csv) is parsed by every worker at once, each building every n-th record: reading the
-records is ~15% of parsing them. The engine sets the number of workers and the commit size
+cables.csv) is parsed by every worker at once: a plain CSV dump in byte ranges, each worker
+reading and building the records that start in its share of the file (reading.py); a
+compressed one, or mongoexport lines, by every worker reading the whole file and building
+every n-th record. The engine sets the number of workers and the commit size
 (``Engine.writer_takes_a_core``, ``Engine.build_batch``).
 
 Tantivy, the same 10x cables.csv, `cables index --engine tantivy` (CPU = user + sys of all
@@ -64,6 +66,7 @@ from .progress import Progress
 DEFAULT_MEMORY_MB = 2048
 DEFAULT_BATCH_CABLES, DEFAULT_BATCH_PARAGRAPHS = Engine.build_batch  # engines may differ
 SEND_CABLES = 50  # cables per message from a parse worker
+QUEUED_PER_WORKER = 4  # messages a parse worker may have waiting for the writer
 SHARD_BYTES = 32 * 1024 * 1024  # a larger file is parsed by several workers at once
 
 
@@ -129,9 +132,9 @@ Prepare = Callable[[Cable], Any]  # the engine's index-free part of writing (Eng
 
 @dataclass(frozen=True)
 class _Task:
-    """One file, or one shard of a large one: the records numbered ``shard + 1``,
-    ``shard + 1 + shards`` … in the file (every shard reads and splits the file into records,
-    which is cheap beside parsing; only its own records are built, see reading.read_path)."""
+    """One file, or one shard of a large one: shard k of n reads the records that start in
+    the k-th n-th of a plain CSV dump's bytes, else the records numbered k + 1, k + 1 + n …
+    (see reading.read_path)."""
 
     path: str
     shard: int = 0
@@ -252,7 +255,7 @@ class _ParallelParser:
                  index_dir: Path) -> None:
         ctx = mp.get_context("fork") if "fork" in mp.get_all_start_methods() else mp.get_context()
         self.tasks = ctx.Queue()
-        self.results = ctx.Queue(maxsize=4 * workers)
+        self.results = ctx.Queue(maxsize=QUEUED_PER_WORKER * workers)
         for task in tasks:
             self.tasks.put(task)
         for _ in range(workers):

@@ -16,6 +16,7 @@ import io
 import logging
 import lzma
 import os
+import re
 import stat
 import zlib
 from collections.abc import Callable, Iterable, Iterator
@@ -307,8 +308,8 @@ def _ignore_skip(source: str, reason: str) -> None:
 
 
 def _read_file(path: Path, on_skip: OnSkip, shard: Shard = None) -> Iterator[RawCable]:
-    """The cables of one file. With ``shard`` (k, n): only the k-th of every n records of a
-    streamed file, and what concerns the whole file is reported by shard 0 alone."""
+    """The cables of one file. With ``shard`` (k, n): only shard k's share of a streamed
+    file (``read_path``), and what concerns the whole file is reported by shard 0 alone."""
     source = str(path)
     first = shard is None or shard[0] == 0
     file_skip = on_skip if first else _ignore_skip
@@ -359,10 +360,67 @@ def _read_file(path: Path, on_skip: OnSkip, shard: Shard = None) -> Iterator[Raw
         yield item
 
 
+# A line that starts a record of the CSV dump, as bytes (csvdump._RECORD_START, all ASCII:
+# a line's bytes start so exactly when its decoded text does).
+_CSV_RECORD_LINE = re.compile(rb'\n"[0-9]{1,9}","[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}[ 0-9:]{0,9}","')
+_LOOKBACK = 64  # bytes kept between blocks, more than a _CSV_RECORD_LINE match
+
+
+def _record_line_at(stream: BinaryIO, offset: int) -> int | None:
+    """Where the first line at or after byte ``offset`` that starts a CSV record begins
+    (None: no such line)."""
+    if offset <= 0:
+        return 0
+    stream.seek(offset - 1)  # (a line starting at ``offset`` follows the newline before it)
+    base, data = offset - 1, b""
+    while True:
+        block = stream.read(BLOCK_BYTES)
+        if not block:
+            return None
+        data += block
+        found = _CSV_RECORD_LINE.search(data)
+        if found:
+            return base + found.start() + 1
+        keep = min(len(data), _LOOKBACK)
+        base += len(data) - keep
+        data = data[-keep:]
+
+
+def _newlines(stream: BinaryIO, start: int, end: int) -> int:
+    """Line breaks in bytes ``start`` to ``end`` of the stream (counted in C)."""
+    stream.seek(start)
+    count = 0
+    while start < end:
+        block = stream.read(min(16 * BLOCK_BYTES, end - start))
+        if not block:
+            break
+        count += block.count(b"\n")
+        start += len(block)
+    return count
+
+
+def _byte_range(stream: BinaryIO, shard: tuple[int, int]) -> tuple[int, int, int | None]:
+    """Shard k of n of a plain CSV dump as a byte range: the k-th n-th of the file, from the
+    first line that starts a record in it to the first that starts one in the next share.
+    Returns (start byte, its line number, the next share's first line number or None)."""
+    k, n = shard
+    size = os.fstat(stream.fileno()).st_size
+    start = _record_line_at(stream, size * k // n)
+    if start is None:
+        return size, 1 + _newlines(stream, 0, size), None  # (nothing of its own)
+    stop = _record_line_at(stream, size * (k + 1) // n) if k + 1 < n else None
+    first_line = 1 + _newlines(stream, 0, start)
+    stop_line = None if stop is None else first_line + _newlines(stream, start, stop)
+    return start, first_line, stop_line
+
+
 def _stream_records(path: Path, fmt: str, on_skip: OnSkip, file_skip: OnSkip,
                     shard: Shard = None) -> Iterator[RawCable]:
     source = str(path)
     with open_binary(path) as stream:
+        if fmt == CSV and shard is not None and isinstance(stream, io.BufferedReader):
+            yield from _csv_byte_range(stream, source, on_skip, shard)
+            return
         lines = _LineDecoder(stream, source, file_skip)
         seen_fallbacks = 0
         for item in _iter_records(fmt, lines, source, shard):
@@ -378,6 +436,36 @@ def _stream_records(path: Path, fmt: str, on_skip: OnSkip, file_skip: OnSkip,
             yield item
         if lines.error:
             file_skip(source, f"{lines.error} (reading stopped)")
+
+
+def _csv_byte_range(stream: BinaryIO, source: str, on_skip: OnSkip,
+                    shard: tuple[int, int]) -> Iterator[RawCable]:
+    """The records of a plain CSV dump that start in shard k of n's byte range
+    (``_byte_range``): each shard reads and splits its share only, not the whole file.
+    Records are named by their first line, as in one read of the whole file; a problem
+    (a record, a dropped line, a read error) is reported by the shard whose lines hold it.
+    (One difference: lines not UTF-8 in a skipped record at the end of a share note no
+    cable; a whole read notes them on the next cable, the next share's first.)"""
+    start, first_line, stop_line = _byte_range(stream, shard)
+    stream.seek(start)
+
+    def own_skip(where: str, reason: str) -> None:
+        if stop_line is None or lines.line_no < stop_line:
+            on_skip(where, reason)
+
+    lines = _LineDecoder(stream, source, own_skip)
+    lines.line_no = first_line - 1
+    seen_fallbacks = 0
+    for item in iter_csv(lines, source, None, first_line, stop_line):
+        if isinstance(item, Skipped):
+            on_skip(item.source, item.reason)
+            continue
+        if lines.fallbacks > seen_fallbacks:
+            item.notes.append("some lines not UTF-8: read as cp1252/latin-1")
+            seen_fallbacks = lines.fallbacks
+        yield item
+    if lines.error:
+        own_skip(source, f"{lines.error} (reading stopped)")
 
 
 def _walk(root: Path, on_skip: OnSkip) -> Iterator[Path]:
@@ -396,10 +484,13 @@ def read_path(path: str | os.PathLike[str], on_skip: OnSkip | None = None,
               shard: Shard = None) -> Iterator[RawCable]:
     """All cables in a file or (recursively) a directory; unreadable input goes to on_skip.
 
-    ``shard`` (k, n) reads one of n shares of a file, for n readers working at once: the
-    records numbered k+1, k+1+n, … of a streamed file (another shard's records are numbered
-    but not built), the whole of a one-cable file for shard 0 only; each problem is reported
-    by one shard (the record's own, or shard 0 for the whole file's)."""
+    ``shard`` (k, n) reads one of n shares of a file, for n readers working at once: of a
+    plain (uncompressed) CSV dump, the records that start in the k-th n-th of its bytes
+    (``_csv_byte_range``); of another streamed file, the records numbered k+1, k+1+n, …
+    (another shard's records are numbered but not built); the whole of a one-cable file for
+    shard 0 only. Each problem is reported by one shard (the record's own, or shard 0 for
+    the whole file's). A record of a CSV dump is named by its file and first line,
+    ``cables.csv (line 2043)``, however it is read."""
     report = on_skip or _log_skip
     root = Path(path)
     if root.is_dir():

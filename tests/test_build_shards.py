@@ -4,6 +4,7 @@ and each skipped record is reported once."""
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import pytest
@@ -61,6 +62,15 @@ def _damaged_dump(corpus, tmp_path):
     return path
 
 
+def _gzipped_damaged_dump(corpus, tmp_path):
+    """The same, gzipped: its shards take every n-th record (a byte range needs seeking)."""
+    path = _damaged_dump(corpus, tmp_path)
+    gzipped = tmp_path / "cables.csv.gz"
+    gzipped.write_bytes(gzip.compress(path.read_bytes()))
+    path.unlink()
+    return gzipped
+
+
 def _mongo_with_a_bad_line(corpus, tmp_path):
     lines = (corpus / "mongo-jsonl" / "wikileaks-11-28-10.json").read_bytes().splitlines(keepends=True)
     assert len(lines) > 10
@@ -76,7 +86,7 @@ def _read(path, shard=None):
     return cables, skipped
 
 
-@pytest.mark.parametrize("make", [_damaged_dump, _mongo_with_a_bad_line])
+@pytest.mark.parametrize("make", [_damaged_dump, _gzipped_damaged_dump, _mongo_with_a_bad_line])
 @pytest.mark.parametrize("shards", [2, 3])
 def test_the_shards_of_a_file_read_exactly_what_one_read_finds(corpus, tmp_path, make, shards):
     path = make(corpus, tmp_path)

@@ -9,6 +9,7 @@ import bz2
 import contextlib
 import gzip
 import random
+import re
 import signal
 from pathlib import Path
 
@@ -213,7 +214,8 @@ def test_whole_file_faults_are_reported_and_the_run_completes(tmp_path):
     files = write_faulty_archive(tmp_path)
     with bounded(120):
         cables, skipped = parse_file(tmp_path)
-    reported = {Path(source.split("#")[0].split(":")[0]).name for source, _ in skipped}
+    reported = {Path(re.split(r"#| \(line ", source)[0].split(":")[0]).name
+                for source, _ in skipped}
     assert [c.refid for c in cables if c.source and "good" in c.source] == ["09LONDON1933"]
     for name in ("binary", "empty", "truncated gz", "bad bz2", "vanished", "unclosed quote"):
         assert files[name].name in reported, f"{name} not reported: {skipped}"

@@ -120,8 +120,10 @@ def row_to_cable(row: list[str], source: str) -> RawCable:
     )
 
 
-def iter_csv(lines: Iterable[str], source: str, shard: Shard = None) -> Iterator[RawCable | Skipped | None]:
-    """Stream the dump: one RawCable or Skipped per record. ``lines`` keep their line ends.
+def iter_csv(lines: Iterable[str], source: str, shard: Shard = None, first_line: int = 1,
+             stop_line: int | None = None) -> Iterator[RawCable | Skipped | None]:
+    """Stream the dump: one RawCable or Skipped per record, each named by the file and the
+    line its record starts at (``cables.csv (line 2043)``). ``lines`` keep their line ends.
 
     A record is broken when the csv module rejects it, when it has the wrong number of
     fields, or when one of its inner lines starts like a record (an unclosed quote ran into
@@ -130,10 +132,16 @@ def iter_csv(lines: Iterable[str], source: str, shard: Shard = None) -> Iterator
     With ``shard`` (k, n), only records numbered k+1, k+1+n, … are built or reported; another
     shard's good record yields None (not built: its row is only checked, which every shard
     must do to number the records as one reader would).
+
+    A byte range of the file (``reading.py``) starts at a line that starts a record, numbered
+    ``first_line``; records starting at ``stop_line`` or later are the next range's (a
+    record that starts before it is read to its end, past it if need be, as one read of the
+    whole file would).
     """
     if csv.field_size_limit() < MAX_RECORD_CHARS:
         csv.field_size_limit(MAX_RECORD_CHARS)
     feed = _LineFeed(lines)
+    feed.line_no = first_line - 1
     record = 0
     while True:
         reader = csv.reader(feed, escapechar="\\", doublequote=False, strict=True)
@@ -145,9 +153,11 @@ def iter_csv(lines: Iterable[str], source: str, shard: Shard = None) -> Iterator
                 if record == 0 and [name.strip().lower() for name in row] == list(COLUMNS):
                     feed.record_done()  # a header row
                     continue
+                if stop_line is not None and feed.first_line >= stop_line:
+                    return
                 record += 1
                 mine = owns(shard, record)
-                where = f"{source}#{record} (line {feed.first_line})" if mine else ""
+                where = f"{source} (line {feed.first_line})" if mine else ""
                 problem = _row_problem(row, feed.current)
                 if problem:
                     if mine:
@@ -158,11 +168,13 @@ def iter_csv(lines: Iterable[str], source: str, shard: Shard = None) -> Iterator
                 yield row_to_cable(row, where) if mine else None
             return
         except (_RecordTooLong, csv.Error) as exc:
+            if stop_line is not None and feed.first_line >= stop_line:
+                return
             record += 1
             reason = (f"record longer than {MAX_RECORD_CHARS} characters (unclosed quote?)"
                       if isinstance(exc, _RecordTooLong) else f"broken CSV record: {exc}")
             if owns(shard, record):
-                yield Skipped(f"{source}#{record} (line {feed.first_line})", reason)
+                yield Skipped(f"{source} (line {feed.first_line})", reason)
             feed.resync()
 
 

@@ -11,7 +11,7 @@ Shard = tuple[int, int] | None  # (k, n): this reader builds only the k-th of ev
 class Skipped:
     """One unreadable record of a multi-record file (a broken CSV row, a bad JSON line)."""
 
-    source: str  # file name plus record number, e.g. "cables.csv#17 (line 2043)"
+    source: str  # file name plus where, e.g. "cables.csv (line 2043)", "export.json#17 (line 17)"
     reason: str  # one short line
 
 
