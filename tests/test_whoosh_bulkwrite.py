@@ -3,8 +3,9 @@
 The same cables built both ways must give the same index: the same segments with the
 same documents, stored fields, columns and lengths byte for byte, the same terms with the
 same statistics, and the same posting blocks once decoded (the pickles may differ only in
-how often pickle shares an object). Then the same answers, and writing on top of a
-bulk-written index (replacing, removing, re-adding) must go on as on any other.
+how often pickle shares an object and in their protocol, and a frequent term's blocks are
+stored raw). Then the same answers, and writing on top of a bulk-written index (replacing,
+removing, re-adding) must go on as on any other.
 """
 
 from __future__ import annotations
@@ -129,12 +130,44 @@ def test_same_segments_documents_and_columns(both):
         assert segment._fieldlengths == reference._fieldlengths
 
 
-def test_same_terms_statistics_and_posting_blocks(both):
-    whoosh, bulk = both
-    for number in range(len(bulk.index._segments())):
-        ours, theirs = _terms(bulk, number), _terms(whoosh, number)
+def _same_terms(ours_engine: WhooshEngine, theirs_engine: WhooshEngine, raw_from: int) -> int:
+    """Assert the same terms, statistics and decoded blocks in every segment, the blocks of
+    terms with ``raw_from`` postings or more stored raw (compression 0), the others as
+    Whoosh stores them; the number of terms stored raw."""
+    stored_raw = 0
+    for number in range(len(ours_engine.index._segments())):
+        ours, theirs = _terms(ours_engine, number), _terms(theirs_engine, number)
         assert len(ours) == len(theirs) > 1000
-        assert ours == theirs
+        for (key, stats, blocks), (their_key, their_stats, their_blocks) in zip(ours, theirs):
+            assert (key, stats) == (their_key, their_stats)
+            frequent = sum(info[0] for info, _ in blocks) >= raw_from
+            stored_raw += frequent
+            assert [info[3] for info, _ in blocks] == \
+                [0 if frequent else info[3] for info, _ in their_blocks]
+            assert [(info[:3] + info[4:], data) for info, data in blocks] == \
+                [(info[:3] + info[4:], data) for info, data in their_blocks]
+    return stored_raw
+
+
+def test_same_terms_statistics_and_posting_blocks(both):
+    from indexer.engines.whoosh.bulkwrite import RAW_FROM_POSTINGS
+
+    whoosh, bulk = both
+    _same_terms(bulk, whoosh, RAW_FROM_POSTINGS)
+
+
+def test_frequent_terms_are_stored_raw(both, corpus, tmp_path, monkeypatch):
+    """A term with RAW_FROM_POSTINGS postings or more in a segment has its blocks stored
+    uncompressed (each block's info says so), here from 100 postings: many terms."""
+    from indexer.engines.whoosh import bulkwrite
+
+    monkeypatch.setattr(bulkwrite, "RAW_FROM_POSTINGS", 100)
+    whoosh, _ = both
+    raw = _build(tmp_path / "raw", _cables(corpus), bulk=True)
+    try:
+        assert _same_terms(raw, whoosh, 100) > 100
+    finally:
+        raw.close()
 
 
 def test_same_answers(both):

@@ -8,11 +8,12 @@ buffers it into 128-posting blocks. That pipeline was ~75% of our write CPU.
 ``BulkSegmentWriter`` is the same writer (locking, deletions, merge policy, commit and TOC
 are Whoosh's) except for where postings go: a dict of (field, term) -> postings, sorted
 once by term when the segment is flushed, each term's list cut into the codec's blocks and
-encoded by the codec's own block writer. The segments hold the same documents, stored
-fields, columns, terms and posting blocks as Whoosh's writer makes from the same documents
-(tests/test_whoosh_bulkwrite.py compares them: the column files byte for byte, the posting
-blocks decoded, since a block's pickle may share equal values that Whoosh's pool, once it
-has spilled to disk, no longer shares).
+encoded by the codec's block writer (pickled with protocol 3, a frequent term's blocks left
+uncompressed: see BLOCK_PROTOCOL and RAW_FROM_POSTINGS). The segments hold the same
+documents, stored fields, columns, terms and posting blocks as Whoosh's writer makes from
+the same documents (tests/test_whoosh_bulkwrite.py compares them: the column files byte for
+byte, the posting blocks decoded, since a block's pickle may share equal values that
+Whoosh's pool, once it has spilled to disk, no longer shares).
 
 Documents may come analyzed (``analyze_document``, run in the build's parse workers by
 ``WhooshEngine.prepare``): the writer then only appends their postings and per-document
@@ -26,8 +27,10 @@ from __future__ import annotations
 import zlib
 from array import array
 from dataclasses import dataclass
+from itertools import chain, repeat
+from operator import add, sub
 from pickle import dumps
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 from whoosh.codec.whoosh3 import STORED_COLUMN, WHOOSH3_HEADER_MAGIC, W3PostingsWriter
 from whoosh.columns import VarBytesColumn
@@ -149,30 +152,41 @@ def _field_postings(fieldname: str, field, value: Any,
                     for tbytes, weight, vbytes, _ in items]
 
 
-def _postings(runs: list[tuple[int, list[tuple[int, float, bytes, int]]]]) -> list[Posting]:
-    """A term's postings with their document numbers, from (first docnum, postings) runs."""
-    if len(runs) == 1 and runs[0][0] == 0:
-        return runs[0][1]
-    return [(base + local, weight, vbytes, qlen)
-            for base, postings in runs for local, weight, vbytes, qlen in postings]
+Columns = tuple[Sequence[int], Sequence[float], Sequence[bytes], Sequence[int]]
 
 
-def _write_term(postwriter, postings: list[Posting]) -> None:
+def _columns(runs: list[tuple[int, list[tuple[int, float, bytes, int]]]]) -> Columns:
+    """A term's postings as columns (document numbers, weights, encoded values, quantized
+    lengths) from its (first docnum, postings) runs; transposed and offset in C, not one
+    Python tuple per posting."""
+    if len(runs) == 1:
+        base, postings = runs[0]
+        locals_, weights, values, lengths = zip(*postings)
+        return (list(map(base.__add__, locals_)) if base else locals_), weights, values, lengths
+    locals_, weights, values, lengths = zip(*chain.from_iterable([p for _, p in runs]))
+    bases = chain.from_iterable([repeat(base, len(p)) for base, p in runs])
+    return list(map(add, locals_, bases)), weights, values, lengths
+
+
+def _write_term(postwriter, columns: Columns) -> None:
     """Fill the codec's block buffer 128 postings at a time, as ``add_posting`` would, and
     write every full block; the last one is left for ``finish_postings``."""
     limit = postwriter._blocklimit
-    count = len(postings)
+    all_ids, all_weights, all_values, all_lengths = columns
+    count = len(all_ids)
+    postwriter._compression = 0 if count >= RAW_FROM_POSTINGS else postwriter.level
     for start in range(0, count, limit):
-        ids, weights, values, lengths = zip(*postings[start:start + limit])
-        postwriter._ids = array("I", ids)
+        end = start + limit
+        postwriter._ids = array("I", all_ids[start:end])
+        weights = all_weights[start:end]
         postwriter._weights = array("f", weights)
-        postwriter._values = [v for v in values if v]
-        top = max(weights)
+        postwriter._values = list(filter(None, all_values[start:end]))
+        top = max(weights)  # (of the floats given, as add_posting: not the array's float32)
         postwriter._maxweight = top if top > 0 else 0
-        present = [n for n in lengths if n]
+        present = list(filter(None, all_lengths[start:end]))
         postwriter._minlength = min(present) if present else None
         postwriter._maxlength = max(present) if present else 0
-        if start + limit < count:
+        if end < count:
             postwriter._write_block()
 
 
@@ -181,6 +195,11 @@ def _write_term(postwriter, postings: list[Posting]) -> None:
 # bytes. Whoosh reads either (pickle.loads), the block is ~40% smaller, and pickling a
 # 128-posting block with positions is ~8x faster, unpickling ~7x, compressing it ~2x.
 BLOCK_PROTOCOL = 3
+# The blocks of a term this frequent in the segment are stored uncompressed (each block
+# says how it is stored; Whoosh reads both). These are the blocks a phrase with a common
+# word reads by the thousand: "the" at 10x, 1,305 blocks, zlib 2.8 MB vs 7.6 MB raw, but
+# decompressing took 25 us a block against 8 us to unpickle it.
+RAW_FROM_POSTINGS = 1024
 
 
 class _CompactBlockWriter(W3PostingsWriter):
@@ -191,6 +210,21 @@ class _CompactBlockWriter(W3PostingsWriter):
     def like(cls, postwriter: W3PostingsWriter) -> "_CompactBlockWriter":
         return cls(postwriter._postfile, postwriter._blocklimit, postwriter._byteids,
                    postwriter._compression, postwriter._inlinelimit)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.level = self._compression  # the codec's; _write_term may store a term raw
+
+    def _mini_ids(self) -> tuple[int, ...]:  # Whoosh's, the deltas taken in C
+        ids = self._ids
+        return tuple(ids) if self._byteids else tuple(map(sub, ids, chain((0,), ids)))
+
+    def _mini_weights(self) -> tuple[float, ...] | float | None:  # Whoosh's, counted in C
+        weights = self._weights
+        first = weights[0]
+        if weights.count(first) != len(weights):
+            return tuple(weights)
+        return None if first == 1.0 else first
 
     def _write_block(self, last: bool = False) -> None:
         if not self._blockcount:
@@ -233,7 +267,7 @@ class BulkSegmentWriter(SegmentWriter):
 
     def __init__(self, ix, bulkmb: int = 512, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        self._terms: dict[tuple[str, bytes], list[Posting]] = {}
+        self._terms: dict[tuple[str, bytes], list[tuple[int, list[Posting]]]] = {}  # runs
         self._postings = 0
         self._max_postings = bulkmb * 1024 * 1024 // BYTES_PER_POSTING
         self._pooled = False  # the in-memory postings went to Whoosh's pool
@@ -300,7 +334,8 @@ class BulkSegmentWriter(SegmentWriter):
             return
         add = self.pool.add
         for (fieldname, tbytes), runs in self._terms.items():
-            for docnum, weight, vbytes, _ in _postings(runs):
+            ids, weights, values, _ = _columns(runs)
+            for docnum, weight, vbytes in zip(ids, weights, values):
                 add((fieldname, tbytes, docnum, weight, vbytes))
         self._terms = {}
         self._postings = 0
@@ -328,7 +363,7 @@ class BulkSegmentWriter(SegmentWriter):
                 fieldwriter._postwriter = _CompactBlockWriter.like(fieldwriter._postwriter)
                 current = fieldname
             fieldwriter.start_term(tbytes)
-            _write_term(fieldwriter._postwriter, _postings(terms[key]))
+            _write_term(fieldwriter._postwriter, _columns(terms[key]))
             fieldwriter.finish_term()
         if current is not None:
             fieldwriter.finish_field()
