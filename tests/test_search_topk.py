@@ -12,7 +12,8 @@ pytestmark = [pytest.mark.corpus,
 
 QUERIES = ["minister", "security", "human rights", '"human rights"', '"prime minister"',
            'subject:"human rights"', "iran AND nuclear", "pakistan OR afghanistan",
-           "corruption NOT police", '"the government"', "meeting"]
+           "corruption NOT police", '"the government"', "meeting", '"of the"',
+           '"the prime minister"', '"minister of foreign affairs"']
 
 
 def reference(searcher, searching, query_text: str):

@@ -14,7 +14,7 @@ from __future__ import annotations
 import pickle
 from bisect import bisect_left
 from itertools import accumulate, repeat
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from whoosh import formats, matching, query
 from whoosh.codec.whoosh3 import W3LeafMatcher, W3TermsReader
@@ -350,7 +350,7 @@ def phrase_matches(searcher, q: query.Phrase, universe: set[int]
         return set(), {}
     order = sorted(set(words), key=lambda w: doc_frequency(searcher, q.fieldname, w))
     last = order[-1:] if len(order) >= 3 else []
-    decode = _positions_decoder(field.format)
+    starts_of = _starts_memo(_positions_decoder(field.format))
     postings: dict[bytes, dict[int, tuple[float, bytes]]] = {}
     candidates: set[int] = universe
     for word in order[:len(order) - len(last)]:
@@ -358,7 +358,7 @@ def phrase_matches(searcher, q: query.Phrase, universe: set[int]
             return set(), {}
         postings[word] = term_items(searcher, q.fieldname, word, candidates, WEIGHT_AND_VALUE)
         candidates = candidates.intersection(postings[word])
-    starts = _starts(candidates, words, postings, decode, keep=bool(last))
+    starts = _starts(candidates, words, postings, starts_of, keep=bool(last))
     for word in last:
         if not starts:
             return set(), {}
@@ -367,9 +367,11 @@ def phrase_matches(searcher, q: query.Phrase, universe: set[int]
         offsets = [i for i, w in enumerate(words) if w == word]
         for docnum in list(starts):
             fits = starts[docnum]
-            positions = list(decode(read[docnum][1])) if docnum in read else ()
+            if docnum not in read:
+                del starts[docnum]
+                continue
             for i in offsets:
-                fits.intersection_update([p - i for p in positions])
+                fits.intersection_update(starts_of(read[docnum][1], i))
             if not fits:
                 del starts[docnum]
     found = set(starts)
@@ -378,24 +380,45 @@ def phrase_matches(searcher, q: query.Phrase, universe: set[int]
 
 
 def _starts(candidates: set[int], words: list[bytes],
-            postings: dict[bytes, dict[int, tuple[float, bytes]]], decode, keep: bool
+            postings: dict[bytes, dict[int, tuple[float, bytes]]], starts_of, keep: bool
             ) -> dict[int, Any]:
     """Per candidate, where the phrase may start by the positions of the words read so far
     (``postings``; the starts are kept only when asked, else None); candidates where it
     cannot start anywhere are left out."""
     placed = [(i, postings[w]) for i, w in enumerate(words) if w in postings]
     (first_i, first), later = placed[0], placed[1:]
-    out: dict[int, set[int]] = {}
+    out: dict[int, Any] = {}
+    if len(later) == 1 and not keep:  # two words: do their starts meet?
+        (second_i, second), = later
+        for docnum in candidates:
+            if not starts_of(first[docnum][1], first_i).isdisjoint(
+                    starts_of(second[docnum][1], second_i)):
+                out[docnum] = None
+        return out
     for docnum in candidates:
-        starts = set(decode(first[docnum][1])) if first_i == 0 else \
-            {p - first_i for p in decode(first[docnum][1])}
+        starts = starts_of(first[docnum][1], first_i)
         for i, word_postings in later:
-            starts.intersection_update([p - i for p in decode(word_postings[docnum][1])])
+            starts = starts & starts_of(word_postings[docnum][1], i)
             if not starts:
                 break
         else:
-            out[docnum] = starts if keep else None
+            out[docnum] = set(starts) if keep else None
     return out
+
+
+def _starts_memo(decode) -> Callable[[bytes, int], frozenset[int]]:
+    """``starts_of(value, i)``: where a phrase starts if its word i stands at the positions
+    of ``value`` (a posting's encoded positions), remembered for the query: most values
+    recur (a word once in a paragraph, at the same place), and decoding is the cost."""
+    memo: dict[tuple[bytes, int], frozenset[int]] = {}
+
+    def starts_of(value: bytes, offset: int) -> frozenset[int]:
+        key = (value, offset)
+        found = memo.get(key)
+        if found is None:
+            found = memo[key] = frozenset([p - offset for p in decode(value)])
+        return found
+    return starts_of
 
 
 def _positions_decoder(fmt):
