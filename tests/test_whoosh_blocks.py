@@ -50,11 +50,13 @@ def test_blocks_read_as_whoosh_reads_them(search_index):
     """Every block of a spread of terms (the most frequent, whose blocks are full and dense,
     and every 50th term of the lexicon, whose ids are sparse), in every segment: its ids
     and weights from the front of a matcher's block (``read_head``) and from a walk of the
-    term's postings (``term_blocks``) are what Whoosh decodes."""
+    term's postings (``term_blocks``) are what Whoosh decodes; so are its ids, weights and
+    values from ``term_values``, every block or only those that may hold given documents
+    (the most frequent terms' blocks are stored raw, the others compressed)."""
     from whoosh import index
     from whoosh.codec.whoosh3 import W3LeafMatcher
 
-    from indexer.engines.whoosh.blocks import read_head, term_blocks
+    from indexer.engines.whoosh.blocks import read_head, term_blocks, term_values
 
     ix = index.open_dir(str(search_index))
     with ix.searcher() as s:
@@ -70,19 +72,31 @@ def test_blocks_read_as_whoosh_reads_them(search_index):
                 fast, slow = (getattr(m, "child", m) for m in
                               (sub.reader().postings("text", term) for _ in range(2)))
                 assert isinstance(fast, W3LeafMatcher)  # Whoosh 2.7.4 never inlines postings
-                walked = term_blocks(fast._postfile, fast._startoffset, fast._length)
-                assert walked is not None
-                for ids, weights in walked:
+                extent = (fast._postfile, fast._startoffset, fast._length)
+                walked, with_values = term_blocks(*extent), term_values(*extent)
+                assert walked is not None and with_values is not None
+                assert len(walked) == len(with_values)
+                for (ids, weights), (ids_too, weights_too, values) in zip(walked, with_values):
                     assert fast.is_active() and read_head(fast)
                     slow._read_ids()
                     slow._read_weights()
-                    assert fast._ids == slow._ids == ids
-                    assert type(fast._weights) is type(slow._weights) is type(weights)
-                    assert list(fast._weights) == list(slow._weights) == list(weights)
+                    slow._read_values()
+                    assert fast._ids == slow._ids == ids == ids_too
+                    assert type(fast._weights) is type(slow._weights) is type(weights) \
+                        is type(weights_too)
+                    assert list(fast._weights) == list(slow._weights) == list(weights) \
+                        == list(weights_too)
+                    assert slow._values == values
                     blocks += 1
                     fast._next_block()
                     slow._next_block()
                 assert not slow.is_active()  # the walk found every block
+                every_ids = [ids for ids, _w, _v in with_values]
+                for wanted in ([every_ids[0][0]], [every_ids[-1][-1]], every_ids[0][1:2],
+                               [every_ids[-1][-1] + 1]):
+                    some = term_values(*extent, wanted=wanted)
+                    assert [ids for ids, _w, _v in some] == \
+                        [ids for ids in every_ids if wanted and ids[0] <= wanted[0] <= ids[-1]]
         assert blocks > 500
 
 

@@ -17,9 +17,11 @@ from __future__ import annotations
 import struct
 import zlib
 from array import array
+from bisect import bisect_right
 from functools import lru_cache
 from itertools import accumulate
-from typing import Any
+from pickle import UnpicklingError, loads
+from typing import Any, Iterator
 
 from whoosh.codec.whoosh3 import WHOOSH3_HEADER_MAGIC
 
@@ -53,30 +55,69 @@ def read_head(matcher) -> bool:
 def term_blocks(postfile, offset: int, length: int) -> list[tuple[tuple[int, ...], Any]] | None:
     """(ids, weights) of every block of a term's postings at ``offset`` (``length`` bytes,
     its terminfo's extent) in a segment's postings file, weights as ``read_head`` gives
-    them; None when some block is not in the shape read here. The same walk as
-    ``W3LeafMatcher`` (a magic tag, then per block: its signed length, negative for the
-    last, a pickled header and the data) without a matcher's file calls per block."""
-    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps it as unpack's tuple
-        (length,) = length
-    data = postfile.get(offset, length)
-    if bytes(data[:4]) != WHOOSH3_HEADER_MAGIC:
-        return None
+    them; None when some block is not in the shape read here."""
+    data = _extent(postfile, offset, length)
     out = []
-    p = 4
     try:
-        while True:
-            (size,) = _BLOCK_SIZE.unpack_from(data, p)
-            end = p + 4 + abs(size)
-            n, compression, start = _block_header(data, p + 4)
+        for n, _last, compression, start, end in _walk(data):
             found = _decode(data[start:end], n, compression)
             if found is None:
                 return None
             out.append(found)
-            if size < 0:
-                return out
-            p = end
     except (IndexError, ValueError, struct.error, zlib.error):
         return None
+    return out
+
+
+def term_values(postfile, offset: int, length: int, wanted: list[int] | None = None
+                ) -> list[tuple[tuple[int, ...], Any, tuple[bytes, ...]]] | None:
+    """(ids, weights, values) of the blocks of a term's postings (as ``term_blocks``) that
+    may hold one of the sorted docnums ``wanted`` (every block: None), each block decoded
+    whole, as Whoosh's matcher decodes it; None when a block's values are not one bytes
+    value per posting (a format of fixed value size)."""
+    data = _extent(postfile, offset, length)
+    out = []
+    k, count = 0, len(wanted) if wanted is not None else 0
+    try:
+        for n, last, compression, start, end in _walk(data):
+            if wanted is not None:
+                if k >= count:
+                    break
+                if wanted[k] > last:
+                    continue
+                k = bisect_right(wanted, last, k)
+            block = data[start:end]
+            deltas, weights, values = loads(zlib.decompress(block) if compression else block)
+            if not isinstance(values, tuple) or len(values) != n:
+                return None
+            out.append((tuple(accumulate(deltas)), _all_weights(weights, n), values))
+    except (IndexError, ValueError, TypeError, struct.error, zlib.error, UnpicklingError):
+        return None
+    return out
+
+
+def _extent(postfile, offset: int, length) -> Any:
+    if isinstance(length, tuple):  # W3TermInfo.from_bytes keeps it as unpack's tuple
+        (length,) = length
+    return postfile.get(offset, length)
+
+
+def _walk(data) -> Iterator[tuple[int, int, int, int, int]]:
+    """(postings, last id, compression, data start, data end) of each block of a term's
+    postings. The same walk as ``W3LeafMatcher`` (a magic tag, then per block: its signed
+    length, negative for the last, a pickled header and the data) without a matcher's
+    file calls per block."""
+    if bytes(data[:4]) != WHOOSH3_HEADER_MAGIC:
+        raise ValueError("not Whoosh 3 postings")
+    p = 4
+    while True:
+        (size,) = _BLOCK_SIZE.unpack_from(data, p)
+        end = p + 4 + abs(size)
+        n, last, compression, start = _block_header(data, p + 4)
+        yield n, last, compression, start, end
+        if size < 0:
+            return
+        p = end
 
 
 def _decode(block, n: int, compression: int) -> tuple[tuple[int, ...], Any] | None:
@@ -88,15 +129,20 @@ def _decode(block, n: int, compression: int) -> tuple[tuple[int, ...], Any] | No
     if found is None:
         return None
     deltas, weights = found
+    return tuple(accumulate(deltas)), _all_weights(weights, n)
+
+
+def _all_weights(weights: tuple | float | None, n: int) -> Any:
+    """A block's weights as ``W3LeafMatcher._read_weights`` gives them."""
     if weights is None:  # every weight 1.0
-        weights = array("f", [1.0]) * n
-    elif isinstance(weights, float):  # every weight the same
-        weights = array("f", [weights]) * n
-    return tuple(accumulate(deltas)), weights
+        return array("f", [1.0]) * n
+    if isinstance(weights, float):  # every weight the same
+        return array("f", [weights]) * n
+    return weights
 
 
-def _block_header(data, p: int) -> tuple[int, int, int]:
-    """(postings, compression, where the data starts) from a block's pickled header
+def _block_header(data, p: int) -> tuple[int, int, int, int]:
+    """(postings, last id, compression, where the data starts) from a block's pickled header
     ``(count, last id, max weight, compression, min length byte, max length byte)``."""
     if data[p] != PROTO_2[0] or data[p + 1] != PROTO_2[1] or data[p + 2] != MARK:
         raise ValueError("not a block header")
@@ -118,10 +164,10 @@ def _block_header(data, p: int) -> tuple[int, int, int]:
     p = _memo(data, p + 1)
     if data[p] != STOP:
         raise ValueError("not a block header")
-    n, compression = items[0], items[3]
-    if not isinstance(n, int) or not isinstance(compression, int) or n <= 0:
+    n, last, compression = items[0], items[1], items[3]
+    if not all(isinstance(x, int) for x in (n, last, compression)) or n <= 0:
         raise ValueError("not a block header")
-    return n, compression, p + 1
+    return n, last, compression, p + 1
 
 
 def _head_bound(n: int) -> int:

@@ -21,7 +21,7 @@ from whoosh.codec.whoosh3 import W3LeafMatcher, W3TermsReader
 from whoosh.reading import TermNotFound
 from whoosh.util import make_binary_tree
 
-from .blocks import read_head, term_blocks
+from .blocks import read_head, term_blocks, term_values
 
 
 def docset(searcher, q: query.Query, universe: set[int]) -> set[int]:
@@ -120,11 +120,44 @@ def term_items(searcher, fieldname: str, text, candidates: Iterable[int], what: 
         return _whole_read(searcher, fieldname, text, candidates, what)
     out: dict[int, Any] = {}
     for subsearcher, offset, local in _by_segment(searcher, candidates):
-        matcher = _postings(subsearcher, fieldname, text)
-        if matcher is not None:
-            for docnum, item in _probe(matcher, local, what):
+        if local:
+            for docnum, item in _segment_items(subsearcher, fieldname, text, local, what):
                 out[docnum + offset] = item
     return out
+
+
+def _segment_items(subsearcher, fieldname: str, text, local: list[int], what: str):
+    """(docnum, item) for each of the sorted segment docnums ``local`` holding the term:
+    values read straight from the blocks that may hold them (``blocks.term_values``),
+    else (or for a block of another shape) through Whoosh's matcher."""
+    terms = _w3_terms(subsearcher)
+    if what not in _NO_VALUES and terms is not None:
+        info = segment_term(subsearcher.reader(), fieldname, text)
+        if info is None:
+            return
+        if not info.is_inlined():
+            blocks = term_values(terms._postfile, *info.extent(), wanted=local)
+            if blocks is not None:
+                yield from _wanted_items(blocks, local, what)
+                return
+    matcher = _postings(subsearcher, fieldname, text)
+    if matcher is not None:
+        yield from _probe(matcher, local, what)
+
+
+def _wanted_items(blocks, local: list[int], what: str):
+    """(docnum, value or (weight, value)) for the sorted docnums ``local`` in ``blocks``."""
+    k, count = 0, len(local)
+    for ids, weights, values in blocks:
+        last = ids[-1]
+        k = bisect_left(local, ids[0], k)
+        i = 0
+        while k < count and local[k] <= last:
+            docnum = local[k]
+            i = bisect_left(ids, docnum, i)
+            if ids[i] == docnum:
+                yield docnum, values[i] if what == VALUE else (weights[i], values[i])
+            k += 1
 
 
 def _whole_read(searcher, fieldname: str, text, candidates: set[int], what: str
@@ -149,20 +182,31 @@ def _whole_read(searcher, fieldname: str, text, candidates: set[int], what: str
 
 def _segment_blocks(subsearcher, fieldname: str, text, what: str):
     """(ids, items) of every block of the term's postings in one segment: read straight
-    from the postings file when no values are needed (``blocks.term_blocks``), else (or
-    when a block is in another shape) through Whoosh's matcher."""
-    reader = subsearcher.reader()
-    terms = getattr(reader, "_terms", None)
-    if what in _NO_VALUES and isinstance(terms, W3TermsReader):
-        info = segment_term(reader, fieldname, text)
+    from the postings file (``blocks.term_blocks`` when no values are needed, else
+    ``blocks.term_values``), or, when a block is in another shape, through Whoosh's
+    matcher."""
+    terms = _w3_terms(subsearcher)
+    if terms is not None:
+        info = segment_term(subsearcher.reader(), fieldname, text)
         if info is None:
             return ()
         if not info.is_inlined():
-            blocks = term_blocks(terms._postfile, *info.extent())
+            if what in _NO_VALUES:
+                blocks = term_blocks(terms._postfile, *info.extent())
+            else:
+                blocks = term_values(terms._postfile, *info.extent())
+                if blocks is not None:
+                    blocks = [(ids, values if what == VALUE else zip(weights, values))
+                              for ids, weights, values in blocks]
             if blocks is not None:
                 return blocks
     matcher = _postings(subsearcher, fieldname, text)
     return () if matcher is None else _all_blocks(matcher, what)
+
+
+def _w3_terms(subsearcher) -> W3TermsReader | None:
+    terms = getattr(subsearcher.reader(), "_terms", None)
+    return terms if isinstance(terms, W3TermsReader) else None
 
 
 def _block_ids(matcher, what: str = PRESENCE) -> tuple[int, ...]:
@@ -221,8 +265,8 @@ def _postings(subsearcher, fieldname: str, text):
     """A matcher over the term's postings in one segment, deleted documents included
     (they are never in a universe: every one comes from ``allowed``); None when absent."""
     reader = subsearcher.reader()
-    terms = getattr(reader, "_terms", None)
-    if not isinstance(terms, W3TermsReader):
+    terms = _w3_terms(subsearcher)
+    if terms is None:
         if (fieldname, text) not in reader:
             return None
         matcher = reader.postings(fieldname, text)
