@@ -38,9 +38,12 @@ from whoosh.filedb.structfile import StructFile
 from whoosh.util.numeric import byte_to_length, length_to_byte
 from whoosh.writing import SegmentWriter
 
-# Rough bytes a posting costs in memory (its docnum, weight, encoded value and quantized
-# length, shares of the columns holding them), to keep a commit within its memory share:
-# past it the postings go to Whoosh's pool.
+# One posting in memory: (docnum, weight, encoded value, the field length Whoosh's block
+# statistics see: byte-quantized, 0 when the field keeps none).
+Posting = tuple[int, float, bytes, int]
+
+# Rough bytes a posting costs in the dict (tuple, int, float, a share of the value bytes),
+# to keep a commit within its memory share: past it the postings go to Whoosh's pool.
 BYTES_PER_POSTING = 120
 
 _NO_COLUMN = ...  # a singleton that survives pickling (the documents cross processes)
@@ -61,18 +64,13 @@ class AnalyzedDocument:
     postings: list[tuple[str, bytes, float, bytes, int]]
 
 
-Columns = tuple[Sequence[int], Sequence[float], Sequence[bytes], Sequence[int]]
-
-
 @dataclass(slots=True)
 class AnalyzedGroup:
     """Consecutive documents (one cable's), their postings grouped by term: (field, term)
-    -> columns (the documents' positions in the group, weights, encoded values, quantized
-    lengths). Columns rather than a tuple per posting: the group crosses processes, and
-    unpickling half as many objects took half the time."""
+    -> [(document's position in the group, weight, encoded value, quantized length)]."""
 
     documents: list[tuple[list[tuple[str, int, Any]], bytes | None]]
-    terms: dict[tuple[str, bytes], Columns]
+    terms: dict[tuple[str, bytes], list[tuple[int, float, bytes, int]]]
 
 
 def group_documents(documents: Iterable[AnalyzedDocument]) -> AnalyzedGroup:
@@ -87,7 +85,7 @@ def group_documents(documents: Iterable[AnalyzedDocument]) -> AnalyzedGroup:
                 terms[key] = [(local, weight, vbytes, qlen)]
             else:
                 found.append((local, weight, vbytes, qlen))
-    return AnalyzedGroup(values, {key: tuple(zip(*postings)) for key, postings in terms.items()})
+    return AnalyzedGroup(values, terms)
 
 
 def quantized_length(length: int) -> int:
@@ -154,16 +152,20 @@ def _field_postings(fieldname: str, field, value: Any,
                     for tbytes, weight, vbytes, _ in items]
 
 
-def _columns(runs: list[tuple[int, Columns]]) -> Columns:
+Columns = tuple[Sequence[int], Sequence[float], Sequence[bytes], Sequence[int]]
+
+
+def _columns(runs: list[tuple[int, list[tuple[int, float, bytes, int]]]]) -> Columns:
     """A term's postings as columns (document numbers, weights, encoded values, quantized
-    lengths) from its runs (a group's first docnum, its columns), joined and offset in C."""
+    lengths) from its (first docnum, postings) runs; transposed and offset in C, not one
+    Python tuple per posting."""
     if len(runs) == 1:
-        base, (locals_, weights, values, lengths) = runs[0]
+        base, postings = runs[0]
+        locals_, weights, values, lengths = zip(*postings)
         return (list(map(base.__add__, locals_)) if base else locals_), weights, values, lengths
-    columns = [c for _, c in runs]
-    ids = map(add, chain.from_iterable([c[0] for c in columns]),
-              chain.from_iterable([repeat(base, len(c[0])) for base, c in runs]))
-    return (list(ids), *(list(chain.from_iterable([c[i] for c in columns])) for i in (1, 2, 3)))
+    locals_, weights, values, lengths = zip(*chain.from_iterable([p for _, p in runs]))
+    bases = chain.from_iterable([repeat(base, len(p)) for base, p in runs])
+    return list(map(add, locals_, bases)), weights, values, lengths
 
 
 def _write_term(postwriter, columns: Columns) -> None:
@@ -265,7 +267,7 @@ class BulkSegmentWriter(SegmentWriter):
 
     def __init__(self, ix, bulkmb: int = 512, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        self._terms: dict[tuple[str, bytes], list[tuple[int, Columns]]] = {}  # runs
+        self._terms: dict[tuple[str, bytes], list[tuple[int, list[Posting]]]] = {}  # runs
         self._postings = 0
         self._max_postings = bulkmb * 1024 * 1024 // BYTES_PER_POSTING
         self._pooled = False  # the in-memory postings went to Whoosh's pool
@@ -308,19 +310,19 @@ class BulkSegmentWriter(SegmentWriter):
             self.docnum += 1
         if self._pooled:
             add = self.pool.add
-            for (fieldname, tbytes), (locals_, weights, values, _) in group.terms.items():
-                for local, weight, vbytes in zip(locals_, weights, values):
+            for (fieldname, tbytes), postings in group.terms.items():
+                for local, weight, vbytes, _ in postings:
                     add((fieldname, tbytes, base + local, weight, vbytes))
         else:
             terms = self._terms
             count = 0
-            for key, columns in group.terms.items():
+            for key, postings in group.terms.items():
                 found = terms.get(key)
                 if found is None:
-                    terms[key] = [(base, columns)]
+                    terms[key] = [(base, postings)]
                 else:
-                    found.append((base, columns))
-                count += len(columns[0])
+                    found.append((base, postings))
+                count += len(postings)
             self._postings += count
             if self._postings > self._max_postings:
                 self._to_pool()
