@@ -155,17 +155,23 @@ def _field_postings(fieldname: str, field, value: Any,
 Columns = tuple[Sequence[int], Sequence[float], Sequence[bytes], Sequence[int]]
 
 
-def _columns(runs: list[tuple[int, list[tuple[int, float, bytes, int]]]]) -> Columns:
+# A term's postings in a commit: the first docnum of each group holding it, and the group's
+# postings of the term (document positions in the group), in two parallel lists.
+Runs = tuple[list[int], list[list[Posting]]]
+
+
+def _columns(runs: Runs) -> Columns:
     """A term's postings as columns (document numbers, weights, encoded values, quantized
-    lengths) from its (first docnum, postings) runs; transposed and offset in C, not one
-    Python tuple per posting."""
-    if len(runs) == 1:
-        base, postings = runs[0]
+    lengths) from its runs; transposed and offset in C, not one Python tuple per posting
+    or per run."""
+    bases, groups = runs
+    if len(groups) == 1:
+        base, (postings,) = bases[0], groups
         locals_, weights, values, lengths = zip(*postings)
         return (list(map(base.__add__, locals_)) if base else locals_), weights, values, lengths
-    locals_, weights, values, lengths = zip(*chain.from_iterable([p for _, p in runs]))
-    bases = chain.from_iterable([repeat(base, len(p)) for base, p in runs])
-    return list(map(add, locals_, bases)), weights, values, lengths
+    locals_, weights, values, lengths = zip(*chain.from_iterable(groups))
+    offsets = chain.from_iterable(map(repeat, bases, map(len, groups)))
+    return list(map(add, locals_, offsets)), weights, values, lengths
 
 
 def _write_term(postwriter, columns: Columns) -> None:
@@ -267,7 +273,7 @@ class BulkSegmentWriter(SegmentWriter):
 
     def __init__(self, ix, bulkmb: int = 512, **kwargs: Any) -> None:
         super().__init__(ix, **kwargs)
-        self._terms: dict[tuple[str, bytes], list[tuple[int, list[Posting]]]] = {}  # runs
+        self._terms: dict[tuple[str, bytes], Runs] = {}
         self._postings = 0
         self._max_postings = bulkmb * 1024 * 1024 // BYTES_PER_POSTING
         self._pooled = False  # the in-memory postings went to Whoosh's pool
@@ -319,9 +325,10 @@ class BulkSegmentWriter(SegmentWriter):
             for key, postings in group.terms.items():
                 found = terms.get(key)
                 if found is None:
-                    terms[key] = [(base, postings)]
+                    terms[key] = ([base], [postings])
                 else:
-                    found.append((base, postings))
+                    found[0].append(base)
+                    found[1].append(postings)
                 count += len(postings)
             self._postings += count
             if self._postings > self._max_postings:
