@@ -425,20 +425,28 @@ def _stream_records(path: Path, fmt: str, on_skip: OnSkip, file_skip: OnSkip,
             yield from _csv_byte_range(stream, source, on_skip, shard)
             return
         lines = _LineDecoder(stream, source, file_skip)
-        seen_fallbacks = 0
-        for item in _iter_records(fmt, lines, source, shard):
-            if item is None:  # another shard's good record: it took the fallback note, if any
-                seen_fallbacks = lines.fallbacks
-                continue
-            if isinstance(item, Skipped):
-                on_skip(item.source, item.reason)
-                continue
-            if lines.fallbacks > seen_fallbacks:
-                item.notes.append("some lines not UTF-8: read as cp1252/latin-1")
-                seen_fallbacks = lines.fallbacks
-            yield item
+        yield from _cables_noted(_iter_records(fmt, lines, source, shard), lines, on_skip)
         if lines.error:
             file_skip(source, f"{lines.error} (reading stopped)")
+
+
+def _cables_noted(items: Iterable[RawCable | Skipped | None], lines: _LineDecoder,
+                  on_skip: OnSkip) -> Iterator[RawCable]:
+    """The cables among a reader's ``items``, each noted when lines read since the last
+    one were not UTF-8; skipped records go to ``on_skip``; None (another shard's good
+    record) takes the note, if any."""
+    seen_fallbacks = 0
+    for item in items:
+        if item is None:
+            seen_fallbacks = lines.fallbacks
+            continue
+        if isinstance(item, Skipped):
+            on_skip(item.source, item.reason)
+            continue
+        if lines.fallbacks > seen_fallbacks:
+            item.notes.append("some lines not UTF-8: read as cp1252/latin-1")
+            seen_fallbacks = lines.fallbacks
+        yield item
 
 
 def _csv_byte_range(stream: BinaryIO, source: str, on_skip: OnSkip,
@@ -458,15 +466,7 @@ def _csv_byte_range(stream: BinaryIO, source: str, on_skip: OnSkip,
 
     lines = _LineDecoder(stream, source, own_skip)
     lines.line_no = first_line - 1
-    seen_fallbacks = 0
-    for item in iter_csv(lines, source, None, first_line, stop_line):
-        if isinstance(item, Skipped):
-            on_skip(item.source, item.reason)
-            continue
-        if lines.fallbacks > seen_fallbacks:
-            item.notes.append("some lines not UTF-8: read as cp1252/latin-1")
-            seen_fallbacks = lines.fallbacks
-        yield item
+    yield from _cables_noted(iter_csv(lines, source, None, first_line, stop_line), lines, on_skip)
     if lines.error:
         own_skip(source, f"{lines.error} (reading stopped)")
 
