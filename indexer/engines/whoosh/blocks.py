@@ -4,12 +4,13 @@ Whoosh 2.7.4 stores a block as one pickle (protocol 2, usually zlib-compressed) 
 ``(id deltas, weights, values)``. For a field with positions the values are most of it,
 and protocol 2 pickles each value (bytes) as a call of ``codecs.encode`` on a string: that
 is where most of the time of ``pickle.loads`` goes (our bulk writer pickles blocks with
-protocol 3, which stores bytes as bytes; the ids and weights are the same opcodes). A query that needs no positions (words,
-AND, OR) needs only the ids and weights, which come first in the pickle. Here only the
-front of the block is decompressed (``zlib``'s ``max_length``) and its two tuples are read
-from the pickle's opcodes: the same numbers ``W3LeafMatcher._read_ids`` and
-``_read_weights`` give. A block of any other shape is left to Whoosh (``read_head`` says
-False and nothing is set).
+protocol 3, which stores bytes as bytes; the ids and weights are the same opcodes). A query
+that needs no positions (words, AND, OR) needs only the ids and weights, which come first
+in the pickle. Here only the front of the block is decompressed (``zlib``'s
+``max_length``) and its two tuples are read from the pickle's opcodes: the same numbers
+``W3LeafMatcher._read_ids`` and ``_read_weights`` give. A block of any other shape is left
+to Whoosh (``read_head`` says False and nothing is set). ``term_values`` reads whole blocks,
+values too, of the blocks that may hold given documents.
 """
 
 from __future__ import annotations
