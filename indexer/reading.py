@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from indexer.formats.base import RawCable
-from indexer.formats.csvdump import CSV, iter_csv, looks_like_csv
+from indexer.formats.csvdump import CSV, RECORD_START, iter_csv, looks_like_csv
 from indexer.formats.html import BODY_PRE, HTML, read_body_pre, read_html_page
 from indexer.formats.markdown import MARKDOWN, looks_like_markdown, read_markdown
 from indexer.formats.mongo import JSONL, iter_mongo, looks_like_mongo
@@ -360,9 +360,9 @@ def _read_file(path: Path, on_skip: OnSkip, shard: Shard = None) -> Iterator[Raw
         yield item
 
 
-# A line that starts a record of the CSV dump, as bytes (csvdump._RECORD_START, all ASCII:
-# a line's bytes start so exactly when its decoded text does).
-_CSV_RECORD_LINE = re.compile(rb'\n"[0-9]{1,9}","[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}[ 0-9:]{0,9}","')
+# A line that starts a record of the CSV dump, as bytes: csvdump's own rule after a line
+# break (the pattern is all ASCII, so a line's bytes start so exactly when its text does).
+_CSV_RECORD_LINE = re.compile(b"\n" + RECORD_START.pattern.encode("ascii"))
 _LOOKBACK = 64  # bytes kept between blocks, more than a _CSV_RECORD_LINE match
 
 

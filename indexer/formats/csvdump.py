@@ -25,7 +25,7 @@ CSV = "cables-csv"
 COLUMNS = ("id", "date", "refid", "origin", "classification", "references", "header", "body")
 MAX_RECORD_CHARS = 4 * 1024 * 1024  # the largest real cable is well under 1 MB
 
-_RECORD_START = re.compile(r'"[0-9]{1,9}","[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}[ 0-9:]{0,9}","')
+RECORD_START = re.compile(r'"[0-9]{1,9}","[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}[ 0-9:]{0,9}","')
 
 
 _HEADER_ROW = re.compile(r'"?id"?,"?date"?,"?refid"?,', re.IGNORECASE)
@@ -34,7 +34,7 @@ _HEADER_ROW = re.compile(r'"?id"?,"?date"?,"?refid"?,', re.IGNORECASE)
 def looks_like_csv(head: str) -> bool:
     """The dump's first record, or a header row naming its columns (some exports add one)."""
     start = head.lstrip("\ufeff \t\r\n")
-    return _RECORD_START.match(start) is not None or _HEADER_ROW.match(start) is not None
+    return RECORD_START.match(start) is not None or _HEADER_ROW.match(start) is not None
 
 
 class _RecordTooLong(Exception):
@@ -79,7 +79,7 @@ class _LineFeed:
         """After a broken record: replay its lines after the first, from the next record start."""
         held = self.current[1:]
         self.record_done()
-        start = next((i for i, (_, line) in enumerate(held) if _RECORD_START.match(line)), len(held))
+        start = next((i for i, (_, line) in enumerate(held) if RECORD_START.match(line)), len(held))
         held = held[start:]
         self.replay.extendleft(reversed(held))
         if not held:
@@ -88,7 +88,7 @@ class _LineFeed:
     def _skip_to_record_start(self) -> None:
         for line in self._lines:
             self.line_no += 1
-            if _RECORD_START.match(line):
+            if RECORD_START.match(line):
                 self.replay.append((self.line_no, line))
                 return
 
@@ -181,7 +181,7 @@ def iter_csv(lines: Iterable[str], source: str, shard: Shard = None, first_line:
 def _row_problem(row: list[str], lines: list[tuple[int, str]]) -> str | None:
     if len(row) != len(COLUMNS):
         return f"broken CSV record: {len(row)} fields, expected {len(COLUMNS)}"
-    inner_start = next((no for no, line in lines[1:] if line.startswith('"') and _RECORD_START.match(line)), None)
+    inner_start = next((no for no, line in lines[1:] if line.startswith('"') and RECORD_START.match(line)), None)
     if inner_start is not None:
         return f"broken CSV record: runs into a record starting at line {inner_start}"
     if not row[7].strip():
