@@ -66,3 +66,20 @@ def _refid_paragraph(whoosh_index, docnum: int):
 
     stored = searching._state(whoosh_index["ix"]).searcher().stored_fields(docnum)
     return stored["refid"], int(stored["paragraph"])
+
+
+@pytest.mark.parametrize("text", ['"the prime minister"', '"of the"', "meeting", "iran AND nuclear"])
+def test_remembered_block_directories_give_the_same_answers(whoosh_index, text, monkeypatch):
+    """Every term's block directory remembered (and the memory cleared at every new term):
+    the answers are still those of scoring every match with Whoosh."""
+    from indexer.engines.base import SearchRequest
+    from indexer.engines.whoosh import postings, searching
+
+    monkeypatch.setattr(postings, "DIRECTORY_FROM_POSTINGS", 1)
+    monkeypatch.setattr(postings, "BLOCKS_REMEMBERED", 1)
+    expected = reference(whoosh_index, searching, text)
+    for _round in range(2):  # remembered, then read from memory
+        result = searching.search(whoosh_index["ix"], SearchRequest(query=text, limit=10))
+        assert result.total == len(expected)
+        assert [(h.score, h.refid, h.paragraph) for h in result.hits] == [
+            (score, *_refid_paragraph(whoosh_index, d)) for score, d in expected[:10]]

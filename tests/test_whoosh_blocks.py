@@ -52,11 +52,13 @@ def test_blocks_read_as_whoosh_reads_them(search_index):
     and weights from the front of a matcher's block (``read_head``) and from a walk of the
     term's postings (``term_blocks``) are what Whoosh decodes; so are its ids, weights and
     values from ``term_values``, every block or only those that may hold given documents
-    (the most frequent terms' blocks are stored raw, the others compressed)."""
+    (the most frequent terms' blocks are stored raw, the others compressed), whether the
+    blocks are walked or found in a ``block_directory``."""
     from whoosh import index
     from whoosh.codec.whoosh3 import W3LeafMatcher
 
-    from indexer.engines.whoosh.blocks import read_head, term_blocks, term_values
+    from indexer.engines.whoosh.blocks import (block_directory, postings_extent, read_head,
+                                               term_blocks, term_values)
 
     ix = index.open_dir(str(search_index))
     with ix.searcher() as s:
@@ -76,6 +78,10 @@ def test_blocks_read_as_whoosh_reads_them(search_index):
                 walked, with_values = term_blocks(*extent), term_values(*extent)
                 assert walked is not None and with_values is not None
                 assert len(walked) == len(with_values)
+                directory = block_directory(postings_extent(*extent))
+                assert len(directory) == 5 * len(walked)
+                assert term_blocks(*extent, directory=directory) == walked
+                assert term_values(*extent, directory=directory) == with_values
                 for (ids, weights), (ids_too, weights_too, values) in zip(walked, with_values):
                     assert fast.is_active() and read_head(fast)
                     slow._read_ids()
@@ -97,6 +103,7 @@ def test_blocks_read_as_whoosh_reads_them(search_index):
                     some = term_values(*extent, wanted=wanted)
                     assert [ids for ids, _w, _v in some] == \
                         [ids for ids in every_ids if wanted and ids[0] <= wanted[0] <= ids[-1]]
+                    assert term_values(*extent, wanted=wanted, directory=directory) == some
         assert blocks > 500
 
 
