@@ -127,7 +127,8 @@ def input_files(paths: Iterable[str | Path], skipped: list[Skipped]) -> list[Pat
 
 # --- parsing, in worker processes or inline ------------------------------------------------
 
-Prepare = Callable[[Cable], Any]  # the engine's index-free part of writing (Engine.prepare)
+# the engine's index-free part of writing, for one message's cables (Engine.prepare_batch)
+Prepare = Callable[[list[Cable]], list[Any]]
 
 
 @dataclass(frozen=True)
@@ -166,7 +167,7 @@ def _parse_file(task: _Task, emit: Callable[[tuple], None], prepare: Prepare) ->
     def skip(source: Any, reason: Any) -> None:  # (read_path reports each problem to one shard)
         emit(("skip", str(source), str(reason)))
 
-    batch: list[Any] = []
+    batch: list[Cable] = []
     paragraphs = 0
     building = False  # an error while building a cable is this shard's, else the file's
     try:
@@ -178,12 +179,13 @@ def _parse_file(task: _Task, emit: Callable[[tuple], None], prepare: Prepare) ->
             except ParseError as exc:
                 emit(("skip", str(raw.source), str(exc)))
                 continue
-            batch.append(prepare(cable))
-            building = False
+            batch.append(cable)
             paragraphs += len(cable.paragraphs)
             if len(batch) >= SEND_CABLES:
-                emit(("cables", batch, paragraphs))
-                batch, paragraphs = [], 0
+                ready, count = batch, paragraphs
+                batch, paragraphs = [], 0  # (sent or reported below, never twice)
+                emit(("cables", prepare(ready), count))
+            building = False
     except ParseError as exc:
         if first or building:
             emit(("skip", task.path, str(exc)))
@@ -194,7 +196,10 @@ def _parse_file(task: _Task, emit: Callable[[tuple], None], prepare: Prepare) ->
         if first or building:
             emit(("skip", task.path, f"parser failed: {type(exc).__name__}: {exc}"))
     if batch:
-        emit(("cables", batch, paragraphs))
+        try:
+            emit(("cables", prepare(batch), paragraphs))
+        except Exception as exc:
+            emit(("skip", task.path, f"parser failed: {type(exc).__name__}: {exc}"))
     emit(("done", task.path))
 
 

@@ -123,7 +123,7 @@ def test_the_parse_workers_of_a_split_dump_build_each_record_once(corpus, tmp_pa
 
     messages: list[tuple] = []
     for task in tasks:
-        build._parse_file(task, messages.append, lambda cable: cable)
+        build._parse_file(task, messages.append, lambda cables: cables)
     built = [cable for m in messages if m[0] == "cables" for cable in m[1]]
     assert sorted(c.source for c in built) == sorted(c.source for c in expected)
     whole_skipped: list[tuple[str, str]] = []

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import build_index, remove_cables
+from indexer.build import SEND_CABLES, build_index, remove_cables
 from indexer.engines.base import SearchRequest
 from indexer.engines.whoosh.engine import WhooshEngine
 from indexer.parse import build_cable
@@ -41,9 +41,13 @@ def _build(path: Path, cables: list, bulk: bool) -> WhooshEngine:
     if not bulk:
         engine.use_library_writer_defaults()
     prepare = engine.build_prepare()
+    prepared = [item for start in range(0, len(cables), SEND_CABLES)
+                for item in prepare(cables[start:start + SEND_CABLES])]
+    # commits of about 1,000 paragraphs: some cut a batch prepared together, whose cables
+    # are then added one by one (bulk: split out of the batch), the others whole
     batch, paragraphs = [], 0
-    for cable in cables:
-        batch.append(prepare(cable))
+    for cable, item in zip(cables, prepared):
+        batch.append(item)
         paragraphs += len(cable.paragraphs)
         if paragraphs >= 1000:
             engine.write(batch)

@@ -11,7 +11,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from ..model import Cable
 
@@ -126,10 +126,18 @@ class Engine(ABC):
         so it must pickle. By default the cable itself."""
         return cable
 
-    def build_prepare(self):
-        """The ``prepare`` a build's workers run for this engine as it is set up now (a
-        writer setting may not use what ``prepare`` makes). By default ``type(self).prepare``."""
-        return type(self).prepare
+    @classmethod
+    def prepare_batch(cls, cables: list[Cable]) -> list[Any]:
+        """``prepare`` for consecutive cables that travel together (one message of a
+        build's worker), in order: an engine may share work or data between them. By
+        default each cable's ``prepare``."""
+        return [cls.prepare(cable) for cable in cables]
+
+    def build_prepare(self) -> Callable[[list[Cable]], list[Any]]:
+        """The ``prepare_batch`` a build's workers run for this engine as it is set up now
+        (a writer setting may not use what ``prepare`` makes). By default
+        ``type(self).prepare_batch``."""
+        return type(self).prepare_batch
 
     @abstractmethod
     def write(self, cables: Iterable[Cable]) -> WriteReport:

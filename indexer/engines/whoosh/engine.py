@@ -26,7 +26,7 @@ from .durable import DurableFileStorage
 from .mpwriter import open_writer
 from .documents import (cable_document, decode_cable, paragraph_documents, version_document,
                         version_id)
-from .prepared import PreparedCable, prepare
+from .prepared import PreparedCable, prepare, prepare_batch, split_batch
 from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, SCHEMA_VERSION, build_schema
 
 # Writer settings chosen by measurement (python -m bench --scale 10; figures in
@@ -52,6 +52,7 @@ class WhooshEngine(Engine):
         self._searcher = None
         self.writer_options: dict[str, Any] = {}
         self._prepared: dict[tuple[str, str], PreparedCable] = {}  # this write's, by version
+        self._groups: _Groups | None = None  # this write's analyzed documents to add
         self.set_memory_budget(2048)
 
     # --- opening -------------------------------------------------------------------------
@@ -110,9 +111,15 @@ class WhooshEngine(Engine):
         """The cable's documents analyzed (prepared.py), in the build's parse workers."""
         return prepare(cable)
 
+    @classmethod
+    def prepare_batch(cls, cables: list[Cable]) -> list[PreparedCable]:
+        """The cables' documents analyzed and grouped by term together (prepared.py)."""
+        return prepare_batch(cables)
+
     def build_prepare(self):
         """Only the bulk writer uses analyzed documents; Whoosh's own writer gets cables."""
-        return type(self).prepare if self.writer_options.get("bulk") else Engine.prepare
+        return type(self).prepare_batch if self.writer_options.get("bulk") \
+            else Engine.prepare_batch
 
     def write(self, cables: Iterable[Cable | PreparedCable]) -> WriteReport:
         """Add, replace or keep each cable; all of it goes into one commit or none of it."""
@@ -140,6 +147,7 @@ class WhooshEngine(Engine):
         try:
             with self._writer() as writer:
                 wsearcher = writer.searcher()
+                self._groups = _Groups(self._prepared, plans)
                 try:
                     for plan in plans:
                         self._apply(writer, wsearcher, plan, report)
@@ -148,6 +156,7 @@ class WhooshEngine(Engine):
                 writer.commit()
         finally:
             self._prepared = {}
+            self._groups = None
         return report
 
     @contextmanager
@@ -178,12 +187,13 @@ class WhooshEngine(Engine):
 
     def _apply(self, writer, searcher, plan: Plan, report: WriteReport) -> None:
         prepared = self._prepared.get((plan.refid, plan.digest))
-        if (prepared is not None and plan.known.key is None and not plan.others
-                and hasattr(writer, "add_group")):
+        if _is_new(plan, prepared) and hasattr(writer, "add_group"):
             # a new cable: its documents as the parse worker analyzed them
             report.added += 1
             report.paragraphs += prepared.paragraphs
-            writer.add_group(prepared.documents)
+            group = self._groups.to_add(prepared)
+            if group is not None:
+                writer.add_group(group)
             return
 
         def replace_current(plan: Plan) -> None:
@@ -353,3 +363,42 @@ class WhooshEngine(Engine):
             "segments": len(self.searcher().reader().leaf_readers()),
             "size_bytes": self._size_on_disk(),
         }
+
+
+def _is_new(plan: Plan, prepared: PreparedCable | None) -> bool:
+    """A cable the index has no version of, and the only version this write brings."""
+    return prepared is not None and plan.known.key is None and not plan.others
+
+
+class _Groups:
+    """What ``add_group`` gets for each new cable of a write: a batch of cables prepared
+    together (``prepare_batch``) whole, once, when every cable of it is new (a first
+    build); else each cable's own part of it."""
+
+    def __init__(self, prepared: dict[tuple[str, str], PreparedCable], plans: list[Plan]) -> None:
+        new = Counter(id(p.batch) for plan in plans
+                      if _is_new(plan, p := prepared.get((plan.refid, plan.digest))))
+        batches = {id(p.batch): p for p in prepared.values()}
+        self._whole = {key for key, count in new.items() if count == batches[key].batch_cables}
+        self._added: set[int] = set()
+        self._split: dict[int, list] = {}
+        self._members: dict[int, list[PreparedCable]] = {}
+        for p in prepared.values():
+            self._members.setdefault(id(p.batch), []).append(p)
+
+    def to_add(self, prepared: PreparedCable):
+        """The group to add for this new cable (None: its batch was already added whole)."""
+        key = id(prepared.batch)
+        if key in self._whole:
+            if key in self._added:
+                return None
+            self._added.add(key)
+            return prepared.batch
+        if prepared.batch_cables == 1:
+            return prepared.batch
+        if key not in self._split:
+            members = sorted(self._members[key], key=lambda p: p.first)
+            spans = [(p.first, p.count) for p in members]
+            self._split[key] = dict(zip((p.first for p in members),
+                                        split_batch(prepared.batch, spans)))
+        return self._split[key][prepared.first]
