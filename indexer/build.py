@@ -48,6 +48,7 @@ import contextlib
 import gc
 import multiprocessing as mp
 import os
+import pickle
 import queue
 import signal
 import threading
@@ -66,7 +67,7 @@ from .progress import Progress
 DEFAULT_MEMORY_MB = 2048
 DEFAULT_BATCH_CABLES, DEFAULT_BATCH_PARAGRAPHS = Engine.build_batch  # engines may differ
 SEND_CABLES = 50  # cables per message from a parse worker
-QUEUED_PER_WORKER = 4  # messages a parse worker may have waiting for the writer
+QUEUED_PER_WORKER = 12  # messages a parse worker may have waiting for the writer
 SHARD_BYTES = 32 * 1024 * 1024  # a larger file is parsed by several workers at once
 
 
@@ -249,8 +250,19 @@ def _worker(tasks, results, prepare: Prepare, index_dir: str) -> None:
     gc.freeze()  # what the parent made stays: no collection needs to look at it again
     gc.set_threshold(*GC_THRESHOLD)
     while (task := tasks.get()) is not None:
-        _parse_file(task, results.put, prepare)
+        _parse_file(task, _sender(results), prepare)
     results.put(("exit",))
+
+
+def _sender(results) -> Callable[[tuple], None]:
+    """``results.put``, a message's cables pickled first: the queue's feeder thread holds
+    what waits for the pipe as objects (~18 MB for 50 cables' Whoosh documents, ~3 MB
+    pickled), and a worker may have QUEUED_PER_WORKER messages waiting."""
+    def send(message: tuple) -> None:
+        if message[0] == "cables":
+            message = ("cables", pickle.dumps(message[1], pickle.HIGHEST_PROTOCOL), message[2])
+        results.put(message)
+    return send
 
 
 class _ParallelParser:
@@ -284,6 +296,8 @@ class _ParallelParser:
                 continue
             if message[0] == "exit":
                 running -= 1
+            elif message[0] == "cables":
+                yield ("cables", pickle.loads(message[1]), message[2])
             else:
                 yield message
 
