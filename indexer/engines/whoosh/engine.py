@@ -22,6 +22,7 @@ from ..base import Engine, EngineResult, IndexIncompatible, SearchRequest, Write
 from ..safety import existing_index_dir, new_index_dir, private_files
 from ..writing import Known, Plan, apply_plan, plan_write, stored_version_key
 from . import patches  # noqa: F401  (Whoosh fixes, applied on import)
+from .bulkwrite import AnalyzedGroup
 from .durable import DurableFileStorage
 from .mpwriter import open_writer
 from .documents import (cable_document, decode_cable, paragraph_documents, version_document,
@@ -376,17 +377,17 @@ class _Groups:
     build); else each cable's own part of it."""
 
     def __init__(self, prepared: dict[tuple[str, str], PreparedCable], plans: list[Plan]) -> None:
-        new = Counter(id(p.batch) for plan in plans
-                      if _is_new(plan, p := prepared.get((plan.refid, plan.digest))))
-        batches = {id(p.batch): p for p in prepared.values()}
-        self._whole = {key for key, count in new.items() if count == batches[key].batch_cables}
+        self._members: dict[int, list[PreparedCable]] = {}  # by id of their batch
+        for item in prepared.values():
+            self._members.setdefault(id(item.batch), []).append(item)
+        new = Counter(id(item.batch) for plan in plans
+                      if _is_new(plan, item := prepared.get((plan.refid, plan.digest))))
+        self._whole = {key for key, count in new.items()
+                       if count == self._members[key][0].batch_cables}
         self._added: set[int] = set()
-        self._split: dict[int, list] = {}
-        self._members: dict[int, list[PreparedCable]] = {}
-        for p in prepared.values():
-            self._members.setdefault(id(p.batch), []).append(p)
+        self._split: dict[int, dict[int, AnalyzedGroup]] = {}  # by batch, by first document
 
-    def to_add(self, prepared: PreparedCable):
+    def to_add(self, prepared: PreparedCable) -> AnalyzedGroup | None:
         """The group to add for this new cable (None: its batch was already added whole)."""
         key = id(prepared.batch)
         if key in self._whole:
