@@ -21,9 +21,10 @@ The two-process writer costs more CPU than it saves, so the index is written by 
 segment files in place (engines/whoosh/patches.py; before, every reader copied the
 segments into the heap and forked sub-writers inherited it: 4.3 GB at this size).
 
-The workers also run the engine's ``prepare`` on each cable (the index-free part of writing
-it; for tantivy the paragraph documents as JSON and the cable document), so the writer
-process only adds documents. A file larger than SHARD_BYTES (an archive dump, one
+The workers also run the engine's ``prepare_batch`` on the cables of each message (the
+index-free part of writing them; for tantivy the paragraph documents as JSON and the cable
+document; for Whoosh the message's documents analyzed, their postings grouped by term), so
+the writer process only adds documents. A file larger than SHARD_BYTES (an archive dump, one
 cables.csv) is parsed by every worker at once: a plain CSV dump in byte ranges, each worker
 reading and building the records that start in its share of the file (reading.py); a
 compressed one, or mongoexport lines, by every worker reading the whole file and building
