@@ -33,7 +33,6 @@ from .schema import build_schema
 class PreparedCable:
     cable: Cable
     digest: str
-    paragraphs: int
     batch: AnalyzedGroup  # the documents of every cable prepared with this one
     first: int  # where this cable's documents start in ``batch``
     count: int  # how many they are: its paragraphs, then its cable document
@@ -42,6 +41,10 @@ class PreparedCable:
     @property
     def refid(self) -> str:
         return self.cable.refid
+
+    @property
+    def paragraphs(self) -> int:
+        return self.count - 1
 
 
 @lru_cache(maxsize=1)
@@ -67,7 +70,7 @@ def prepare_batch(cables: list[Cable]) -> list[PreparedCable]:
         spans.append((cable, digest, len(documents), len(own)))
         documents.extend(own)
     batch = group_documents(documents)
-    return [PreparedCable(cable, digest, count - 1, batch, first, count, len(cables))
+    return [PreparedCable(cable, digest, batch, first, count, len(cables))
             for cable, digest, first, count in spans]
 
 
