@@ -196,13 +196,17 @@ def _parse_file(task: _Task, emit: Callable[[tuple], None], prepare: Prepare) ->
             emit(("skip", task.path, f"unreadable: {exc.strerror or exc}"))
     except Exception as exc:  # a parser bug must not end the run: report the file and go on
         if first or building:
-            emit(("skip", task.path, f"parser failed: {type(exc).__name__}: {exc}"))
+            emit(("skip", task.path, _parser_failed(exc)))
     if batch:
         try:
             emit(("cables", prepare(batch), paragraphs))
         except Exception as exc:
-            emit(("skip", task.path, f"parser failed: {type(exc).__name__}: {exc}"))
+            emit(("skip", task.path, _parser_failed(exc)))
     emit(("done", task.path))
+
+
+def _parser_failed(exc: Exception) -> str:
+    return f"parser failed: {type(exc).__name__}: {exc}"
 
 
 def _close_inherited_index_files(index_dir: str) -> None:

@@ -395,8 +395,6 @@ class _Groups:
                 return None
             self._added.add(key)
             return prepared.batch
-        if prepared.batch_cables == 1:
-            return prepared.batch
         if key not in self._split:
             members = sorted(self._members[key], key=lambda p: p.first)
             spans = [(p.first, p.count) for p in members]
