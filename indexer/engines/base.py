@@ -103,6 +103,7 @@ class Engine(ABC):
 
     name: str = ""
     schema_version: int = 0  # recorded in the index directory; a mismatch is refused
+    reads_schema_versions: tuple[int, ...] = ()  # older versions it still opens
     # How a build (``indexer.build``) feeds this engine: it commits after this many cables or
     # paragraphs, whichever comes first; and whether the writer keeps a whole core busy by
     # itself (the parse workers then take the other cores, else every core).

@@ -40,10 +40,6 @@ def engine_class(name: str) -> type[Engine]:
     return getattr(importlib.import_module(module), cls)
 
 
-def schema_version(name: str) -> int:
-    return engine_class(name).schema_version
-
-
 def read_metadata(path: Path) -> dict:
     """The metadata of the index at ``path``; IndexMissing / IndexIncompatible otherwise."""
     path = Path(path)
@@ -65,10 +61,11 @@ def read_metadata(path: Path) -> dict:
     if name not in ENGINES:
         raise IndexIncompatible(f"index {path} was written by engine {name!r}, "
                                 f"which this version does not have (known: {', '.join(ENGINES)})")
-    if meta.get("schema_version") != schema_version(name):
+    cls = engine_class(name)
+    if meta.get("schema_version") not in (cls.schema_version, *cls.reads_schema_versions):
         raise IndexIncompatible(
             f"index {path} has schema version {meta.get('schema_version')}, this version of "
-            f"cablesearch needs {schema_version(name)}: rebuild it with "
+            f"cablesearch needs {cls.schema_version}: rebuild it with "
             f"`cables index PATH --index NEWDIR`")
     return meta
 
