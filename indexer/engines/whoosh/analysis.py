@@ -57,10 +57,19 @@ def words(text: str) -> list[str]:
     return [w.lower() for w in WORD.findall(text)]
 
 
+_last_stemmed: list = [None, []]  # the last text ``stems`` was given, and its stems
+
+
 def stems(text: str) -> list[str]:
-    """The stems of ``text``'s words: what ``stemming_analyzer`` yields, in order."""
+    """The stems of ``text``'s words: what ``stemming_analyzer`` yields, in order (a list
+    the caller must not change: the last one is kept, as a paragraph's text is analyzed
+    twice in a row, for ``text`` and its word pairs)."""
+    if text == _last_stemmed[0]:
+        return _last_stemmed[1]
     cached = _stems.get
-    return [cached(w) or stem(w) for w in words(text)]
+    found = [cached(w) or stem(w) for w in words(text)]
+    _last_stemmed[:] = [text, found]
+    return found
 
 
 # --- indexing without the token pipeline ---------------------------------------------------

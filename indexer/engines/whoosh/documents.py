@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from ...model import Cable, Paragraph, level_rank
 from ...versions import version_digest
-from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION
+from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, TEXT_PAIRS
 
 
 def paragraph_id(refid: str, number: int) -> str:
@@ -95,8 +95,14 @@ def paragraph_fields(cable: Cable, paragraph: Paragraph, doc_id: str) -> dict[st
     }
 
 
-def paragraph_document(cable: Cable, paragraph: Paragraph, doc_id: str) -> dict[str, Any]:
-    return _drop_none({**_cable_fields(cable), **paragraph_fields(cable, paragraph, doc_id)})
+def paragraph_document(cable: Cable, paragraph: Paragraph, doc_id: str,
+                       pairs: bool = True) -> dict[str, Any]:
+    """``pairs``: with the text's word pairs (``pairs.py``; an index from before them has
+    no such field)."""
+    doc = {**_cable_fields(cable), **paragraph_fields(cable, paragraph, doc_id)}
+    if pairs:
+        doc[TEXT_PAIRS] = paragraph.text
+    return _drop_none(doc)
 
 
 def paragraph_ids(cable: Cable) -> Iterator[tuple[Paragraph, str]]:
@@ -111,10 +117,11 @@ def paragraph_ids(cable: Cable) -> Iterator[tuple[Paragraph, str]]:
         yield paragraph, doc_id
 
 
-def paragraph_documents(cable: Cable) -> Iterator[dict[str, Any]]:
-    """One document per paragraph (ids: ``paragraph_ids``)."""
+def paragraph_documents(cable: Cable, pairs: bool = True) -> Iterator[dict[str, Any]]:
+    """One document per paragraph (ids: ``paragraph_ids``; ``pairs``: as
+    ``paragraph_document``)."""
     for paragraph, doc_id in paragraph_ids(cable):
-        yield paragraph_document(cable, paragraph, doc_id)
+        yield paragraph_document(cable, paragraph, doc_id, pairs)
 
 
 def cable_document(cable: Cable, digest: str | None = None, level: int = 6,

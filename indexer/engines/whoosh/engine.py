@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 from collections import Counter
 from contextlib import contextmanager
+from functools import partial
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Iterator
@@ -28,7 +29,8 @@ from .mpwriter import open_writer
 from .documents import (cable_document, decode_cable, paragraph_documents, version_document,
                         version_id)
 from .prepared import PreparedCable, prepare, prepare_batch, split_batch
-from .schema import KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, SCHEMA_VERSION, build_schema
+from .schema import (KIND_CABLE, KIND_PARAGRAPH, KIND_VERSION, READS_SCHEMA_VERSIONS,
+                     SCHEMA_VERSION, TEXT_PAIRS, build_schema)
 
 # Writer settings chosen by measurement (python -m bench --scale 10; figures in
 # indexer/build.py): one writer process, the bulk segment writer (bulkwrite.py: postings
@@ -46,6 +48,7 @@ RSS_PER_LIMITMB = 2  # measured: a writer peaks at ~250 MB RSS with limitmb 128
 class WhooshEngine(Engine):
     name = "whoosh"
     schema_version = SCHEMA_VERSION
+    reads_schema_versions = READS_SCHEMA_VERSIONS
 
     def __init__(self, path: Path, ix: whoosh_index.Index) -> None:
         self.path = Path(path)
@@ -55,6 +58,8 @@ class WhooshEngine(Engine):
         self._prepared: dict[tuple[str, str], PreparedCable] = {}  # this write's, by version
         self._groups: _Groups | None = None  # this write's analyzed documents to add
         self.set_memory_budget(2048)
+        # An index from before word pairs (schema 1) gets documents without them.
+        self.pairs = TEXT_PAIRS in ix.schema
 
     # --- opening -------------------------------------------------------------------------
 
@@ -118,8 +123,9 @@ class WhooshEngine(Engine):
         return prepare_batch(cables)
 
     def build_prepare(self):
-        """Only the bulk writer uses analyzed documents; Whoosh's own writer gets cables."""
-        return type(self).prepare_batch if self.writer_options.get("bulk") \
+        """Only the bulk writer uses analyzed documents (and only those of the current
+        schema); Whoosh's own writer gets cables."""
+        return type(self).prepare_batch if self.writer_options.get("bulk") and self.pairs \
             else Engine.prepare_batch
 
     def write(self, cables: Iterable[Cable | PreparedCable]) -> WriteReport:
@@ -188,7 +194,7 @@ class WhooshEngine(Engine):
 
     def _apply(self, writer, searcher, plan: Plan, report: WriteReport) -> None:
         prepared = self._prepared.get((plan.refid, plan.digest))
-        if _is_new(plan, prepared) and hasattr(writer, "add_group"):
+        if self.pairs and _is_new(plan, prepared) and hasattr(writer, "add_group"):
             # a new cable: its documents as the parse worker analyzed them
             report.added += 1
             report.paragraphs += prepared.paragraphs
@@ -204,7 +210,8 @@ class WhooshEngine(Engine):
             self._demote(writer, plan.known.stored)
 
         apply_plan(plan, report, add=lambda doc: writer.add_document(**doc),
-                   replace_current=replace_current, paragraph_documents=paragraph_documents,
+                   replace_current=replace_current,
+                   paragraph_documents=partial(paragraph_documents, pairs=self.pairs),
                    cable_document=cable_document, version_document=version_document)
 
     @staticmethod

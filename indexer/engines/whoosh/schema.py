@@ -4,6 +4,9 @@
 document holds the whole newest cable (compressed JSON) so it can be shown without the
 source files; ``version`` documents hold every other version the index has seen.
 All of one cable's documents are written in one commit, so a cable is whole or absent.
+
+Schema 2 added ``text_pairs`` (``pairs.py``). An index of schema 1 still opens and grows
+without it: its documents are written without pairs, its phrases checked by positions.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ from __future__ import annotations
 from whoosh import fields
 
 from .analysis import LeanText
+from .pairs import FIELD_SUFFIX, WordPairs
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2  # 2: text_pairs
+READS_SCHEMA_VERSIONS = (1,)  # older indexes still opened: phrases are checked by positions
+TEXT_PAIRS = "text" + FIELD_SUFFIX
 
 KIND_PARAGRAPH = "para"
 KIND_CABLE = "cable"
@@ -51,6 +57,7 @@ def build_schema() -> fields.Schema:
         subject=LeanText(stemmed=True, stored=True, field_boost=0.2),
         heading=LeanText(stemmed=True, stored=True, field_boost=0.5),
         text=LeanText(stemmed=True, stored=True),  # highlights re-analyze
+        text_pairs=WordPairs(of="text"),  # the text's word pairs with a common word
         exact=LeanText(stemmed=False),  # unstemmed text+heading+subject
         in_summary=fields.BOOLEAN(stored=True),
         in_comment=fields.BOOLEAN(stored=True),
