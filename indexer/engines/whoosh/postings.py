@@ -25,6 +25,7 @@ from whoosh.util import make_binary_tree
 
 from .blocks import (Directory, block_directory, postings_extent, read_head, term_blocks,
                      term_values)
+from .pairs import decode_frequencies, pairs_field
 
 
 def docset(searcher, q: query.Query, universe: set[int]) -> set[int]:
@@ -426,12 +427,26 @@ def phrase_matches(searcher, q: query.Phrase, universe: set[int]
     postings are read only in the blocks holding a remaining candidate. With three words
     or more, the commonest is read last, only where the others already stand in place
     ("views between the": ``the`` only where "views between" stands).
+
+    When the field has word pairs (``pairs.py``), a two-word phrase holding a common word
+    is one pair's postings, and a longer one is checked only where all its pairs stand.
     """
     field = searcher.schema[q.fieldname]
     reader = searcher.reader()
     words = [field.to_bytes(w) for w in q.words]
     if any((q.fieldname, w) not in reader for w in words):
         return set(), {}
+    paired = pairs_field(searcher.schema, q.fieldname)
+    if paired is not None:
+        pairname, pairfield = paired
+        pairs = [p.encode("utf-8") for p in pairfield.phrase_pairs(list(q.words))]
+        if len(words) == 2 and pairs:
+            return _pair_matches(searcher, pairname, pairs[0], words, field, universe)
+        # A longer phrase stands only where all of its pairs do: check positions there.
+        for pair in sorted(set(pairs), key=lambda p: doc_frequency(searcher, pairname, p)):
+            universe = term_docs(searcher, pairname, pair, universe)
+            if not universe:
+                return set(), {}
     order = sorted(set(words), key=lambda w: doc_frequency(searcher, q.fieldname, w))
     last = order[-1:] if len(order) >= 3 else []
     starts_at = _starts_memo(_positions_decoder(field.format))
@@ -461,6 +476,25 @@ def phrase_matches(searcher, q: query.Phrase, universe: set[int]
     found = set(starts)
     weights = {w: {d: postings[w][d][0] for d in found} for w in postings}
     return found, weights
+
+
+def _pair_matches(searcher, pairname: str, pair: bytes, words: list[bytes], field,
+                  universe: set[int]) -> tuple[set[int], dict[bytes, dict[int, float]]]:
+    """A two-word phrase from its pair's postings (``pairs.py``): the documents of
+    ``universe`` holding it, and each word's weight in them (its frequency there, as the
+    phrase's field weighs it)."""
+    values = term_items(searcher, pairname, pair, universe, VALUE)
+    boost = field.format.field_boost
+    weighed: dict[bytes, tuple[float, float]] = {}
+    firsts: dict[int, float] = {}
+    seconds: dict[int, float] = {}
+    for docnum, value in values.items():
+        found = weighed.get(value)
+        if found is None:
+            first, second = decode_frequencies(value)
+            found = weighed[value] = (first * boost, second * boost)
+        firsts[docnum], seconds[docnum] = found
+    return set(values), {words[0]: firsts, words[1]: seconds}
 
 
 def _starts(candidates: set[int], words: list[bytes],
