@@ -10,8 +10,7 @@ import pytest
 
 from search_fixtures import search_index  # noqa: F401  (fixture)
 
-from indexer.engines.whoosh.pairs import (COMMON, WordPairs, decode_frequencies,
-                                          encode_frequencies)
+from indexer.engines.whoosh.pairs import WordPairs, decode_frequencies, encode_frequencies
 
 
 def test_frequencies_round_trip_small_and_large():
