@@ -35,7 +35,7 @@ SEPARATOR = " "
 # The English words in at least half of the corpus's paragraphs (Porter2 leaves them as
 # they are; "s" is what remains of "'s"). Pairs holding one: ~0.7 postings per posting of
 # ``text``, ~108k distinct pairs at 1x. Each more word costs build time (the pairs of the
-# 46 commonest function words: 0.96 and 212k, a build 80% slower) and spares less: a
+# 46 commonest function words: 0.96 and 212k, a build ~80% slower in one trial) and spares less: a
 # phrase is slow when its rarer word is frequent and the other in nearly every paragraph.
 COMMON = frozenset("a and for in is of on s that the to with".split())
 
@@ -53,10 +53,6 @@ def encode_frequencies(first: int, second: int) -> bytes:
 
 def decode_frequencies(value: bytes) -> tuple[int, int]:
     return (_TWO_BYTES if len(value) == 2 else _TWO_INTS).unpack(value)
-
-
-def pair_term(first: str, second: str) -> str:
-    return first + SEPARATOR + second
 
 
 def pair_postings(terms: list[str], common: frozenset[str], boost: float = 1.0
@@ -95,16 +91,10 @@ class PairFrequencies(formats.Format):
             raise ValueError("word pairs need an analyzer that keeps every position")
         return pair_postings([text for _pos, text in tokens], self.common, self.field_boost)
 
-    def decode_frequency(self, valuestring: bytes) -> int:
-        raise NotImplementedError("a pair's frequency is its posting's weight")
-
-    def decode_word_frequencies(self, valuestring: bytes) -> tuple[int, int]:
-        return decode_frequencies(valuestring)
-
 
 class WordPairs(fields.FieldType):
     """The adjacent stem pairs of a text that hold a common word (not stored, not scored:
-    read by ``pair_matches`` only). ``of``: the field whose text it pairs."""
+    read by ``postings.phrase_matches`` only). ``of``: the field whose text it pairs."""
 
     def __init__(self, of: str, common: Iterable[str] = COMMON) -> None:
         super().__init__(PairFrequencies(common), stemming_analyzer(), scorable=False,
@@ -123,7 +113,7 @@ class WordPairs(fields.FieldType):
 
     def phrase_pairs(self, words: list[str]) -> list[str]:
         """The pair terms of a phrase's stems (adjacent, one of them common), in order."""
-        return [pair_term(a, b) for a, b in zip(words, words[1:])
+        return [a + SEPARATOR + b for a, b in zip(words, words[1:])
                 if a in self.common or b in self.common]
 
 
