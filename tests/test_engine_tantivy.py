@@ -62,6 +62,12 @@ def test_same_cables_again_change_nothing(engine):
     assert engine.stats()["paragraphs"] == 4 and engine.stats()["cables"] == 2
 
 
+def test_a_version_twice_in_one_write_is_added_once_then_unchanged(engine):
+    report = engine.write([make_cable(), make_cable("09PARIS1"), make_cable()])
+    assert (report.added, report.unchanged, report.paragraphs) == (2, 1, 4)
+    assert engine.stats()["cables"] == 2 and engine.stats()["older_versions"] == 0
+
+
 def test_newer_release_replaces_all_paragraphs_older_never_does(engine):
     old = make_cable(released=date(2010, 12, 1), texts=("Old words about tariffs.", "Two.", "Three."))
     new = make_cable(released=date(2011, 4, 1), texts=("New words about pipelines.",))

@@ -140,6 +140,13 @@ class Engine(ABC):
         ``type(self).prepare_batch``."""
         return type(self).prepare_batch
 
+    def known_digests(self) -> set[str]:
+        """A hint for a build: the ``version_digest`` of versions the index holds (it may
+        hold others, and some here may be gone). A parse worker sends a cable whose digest
+        is here as parsed, without ``prepare``: ``write`` most likely counts it unchanged,
+        and prepares it itself when not. By default none."""
+        return set()
+
     @abstractmethod
     def write(self, cables: Iterable[Cable]) -> WriteReport:
         """Add or replace whole cables in one commit (all of a cable's paragraphs or none).

@@ -14,12 +14,14 @@ import errno
 import os
 from collections import Counter
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
 import tantivy
 
 from ...model import Cable, LEVELS
+from ...versions import version_digest
 from ..base import (Engine, EngineResult, IndexBusy, IndexIncompatible, SearchRequest,
                     WriteReport)
 from ..safety import existing_index_dir, new_index_dir, private_files
@@ -170,15 +172,21 @@ class TantivyEngine(Engine):
         return prepare(cable)
 
     def write(self, cables: Iterable[Cable | PreparedCable]) -> WriteReport:
-        """Add, replace or keep each cable; all of it goes into one commit or none of it."""
-        batch: dict[str, dict[str, PreparedCable]] = {}
-        for item in cables:
-            prepared = item if isinstance(item, PreparedCable) else prepare(item)
-            batch.setdefault(prepared.refid, {}).setdefault(prepared.digest, prepared)
+        """Add, replace or keep each cable; all of it goes into one commit or none of it.
+
+        A cable that comes unprepared is prepared here only if it is written."""
+        batch: dict[str, dict[str, Cable | PreparedCable]] = {}
         report = WriteReport()
+        for item in cables:
+            digest = item.digest if isinstance(item, PreparedCable) else version_digest(item)
+            versions = batch.setdefault(item.refid, {})
+            if digest in versions:
+                report.unchanged += 1  # the same version twice in one batch (two sources)
+            else:
+                versions[digest] = item
         self.index.reload()
         searcher = self.searcher()
-        plans = [plan for refid, candidates in batch.items()
+        plans = [_prepared(plan) for refid, candidates in batch.items()
                  if (plan := self._plan(searcher, refid, candidates, report)) is not None]
         if not plans:
             return report
@@ -202,7 +210,7 @@ class TantivyEngine(Engine):
     def _exists(self, searcher, doc_id: str) -> bool:
         return searcher.search(Q.term_query(self.schema, "id", doc_id), 1, count=True).count > 0
 
-    def _plan(self, searcher, refid: str, candidates: dict[str, PreparedCable],
+    def _plan(self, searcher, refid: str, candidates: dict[str, Cable | PreparedCable],
               report: WriteReport) -> Plan | None:
         return plan_write(refid, self._known(searcher, refid), candidates,
                           lambda digest: self._exists(searcher, version_id(refid, digest)),
@@ -286,6 +294,10 @@ class TantivyEngine(Engine):
 
     def refids(self) -> Iterator[str]:
         yield from sorted(self._terms("refid", Q.term_query(self.schema, "kind", KIND_CABLE)))
+
+    def known_digests(self) -> set[str]:
+        """Every digest in the term dictionary (a deleted document's stays until a merge)."""
+        return {term for term, _count in self.searcher().terms_with_prefix("digest", "")}
 
     # --- search: delegated to searching.py -----------------------------------------------
 
@@ -382,6 +394,14 @@ def _size_on_disk(path: Path) -> int:
         if not entry.is_symlink() and info.st_mode & 0o170000 == 0o100000:
             total += info.st_size
     return total
+
+
+def _prepared(plan: Plan) -> Plan:
+    """The plan with the versions it writes prepared (``write`` may get them as parsed)."""
+    def ready(item: Cable | PreparedCable) -> PreparedCable:
+        return item if isinstance(item, PreparedCable) else prepare(item)
+    return replace(plan, winner=ready(plan.winner) if plan.winner is not None else None,
+                   others={digest: ready(item) for digest, item in plan.others.items()})
 
 
 def _rollback(writer: tantivy.IndexWriter) -> None:

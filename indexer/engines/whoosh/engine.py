@@ -275,6 +275,10 @@ class WhooshEngine(Engine):
             for docnum in docnums:
                 yield column[docnum]
 
+    def known_digests(self) -> set[str]:
+        """Every digest in the term dictionary (a deleted document's stays until a merge)."""
+        return {term.decode("ascii") for term in self.searcher().lexicon("digest")}
+
     # --- search: delegated to searching.py -----------------------------------------------
 
     def search(self, request: SearchRequest) -> EngineResult:
