@@ -186,3 +186,33 @@ def test_fts5_baseline_answers_with_filters_facets_and_per_cable(bench, small_ca
     phrase = searcher.search(Query(0, "phrase", phrase_words, phrase=True))
     assert (cable.refid, second.number) in {(r, p) for r, p in phrase["hits"]} or phrase["total"] > 10
     searcher.close()
+
+
+@pytest.mark.corpus
+def test_build_phases_account_for_every_paragraph_on_both_builds(engine_name, corpus):
+    """The phase breakdown builds the same cables with the engine and with FTS5, each in
+    full, and its bounds follow from its own figures."""
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.build_phases", "--input",
+         str(corpus / "cables-csv" / "cables-dev.csv"), "--max-cables", "60",
+         "--engine", engine_name, "--json"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    phases = json.loads(completed.stdout)
+    assert phases["cables"] == 60 and phases["paragraphs"] > 60
+    assert phases["written"] == phases["inserted"] == phases["paragraphs"]
+    engine_cpu, fts5_cpu = phases["engine_cpu"], phases["fts5_cpu"]
+    assert engine_cpu["parse"] == fts5_cpu["parse"] > 0
+    assert engine_cpu["prepare"] > 0 and fts5_cpu["insert"] > 0
+    assert engine_cpu["write, this thread"] > 0
+    assert phases["bounds"]["engine"] == pytest.approx(sum(engine_cpu.values()) / phases["cores"])
+    assert phases["bounds"]["fts5"] >= fts5_cpu["parse"] + fts5_cpu["rows"]
+
+
+def test_build_phases_refuses_a_missing_input_in_one_line(tmp_path):
+    completed = subprocess.run(
+        [sys.executable, "-m", "bench.build_phases", "--input", str(tmp_path / "none")],
+        cwd=ROOT, capture_output=True, text=True, timeout=60)
+    assert completed.returncode == 2
+    assert "no such file or directory" in completed.stderr.splitlines()[-1]
+    assert "Traceback" not in completed.stderr
