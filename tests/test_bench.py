@@ -202,7 +202,7 @@ def test_build_phases_account_for_every_paragraph_on_both_builds(engine_name, co
     assert phases["cables"] == 60 and phases["paragraphs"] > 60
     assert phases["written"] == phases["inserted"] == phases["paragraphs"]
     engine_cpu, fts5_cpu = phases["engine_cpu"], phases["fts5_cpu"]
-    assert engine_cpu["parse"] == fts5_cpu["parse"] > 0
+    assert engine_cpu["parse"] > 0
     assert engine_cpu["prepare"] > 0 and fts5_cpu["insert"] > 0
     assert engine_cpu["write, this thread"] > 0
     assert phases["bounds"]["engine"] == pytest.approx(sum(engine_cpu.values()) / phases["cores"])
